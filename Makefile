@@ -1,0 +1,47 @@
+# favsite: `make run` starts everything, `make test` passes the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# PostgreSQL for the second test run; skipped when it does not answer.
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-sqlite test-postgres lint migrate clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	@echo ""
+	@echo "  favsite is starting: open http://$${FAVSITE_HOST:-127.0.0.1}:$${FAVSITE_PORT:-8000}/ (Ctrl-C stops it)"
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+test: lint test-sqlite test-postgres
+
+test-sqlite: install
+	env -u DATABASE_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== PostgreSQL run ($(TEST_POSTGRES_URL))"; \
+		DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else \
+		echo "== PostgreSQL does not answer at $(TEST_POSTGRES_URL): PostgreSQL run skipped"; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

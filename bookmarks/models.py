@@ -1,0 +1,91 @@
+"""Bookmarks and tags. Rows are written only through ``bookmarks.services``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bookmarks.normalize import fallback_title
+
+TAG_MAX_LENGTH = 64
+
+
+class Tag(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=TAG_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = [Lower("name")]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "owner", name="tag_unique_name_per_owner_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Bookmark(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Fetching title")
+        OK = "ok", _("OK")
+        FAILED = "failed", _("Title not found")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web")
+        IM = "im", _("Chat")
+        IMPORT = "import", _("Import")
+        API = "api", _("API")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks")
+    # The URL as the person sent it; it is what the bookmark links to.
+    url = models.TextField()
+    # The de-duplication key (bookmarks.normalize.normalize_url) and its digest,
+    # which carries the per-owner unique index (a URL can outgrow a btree row).
+    normalized_url = models.TextField()
+    url_hash = models.CharField(max_length=64)
+    # ``title`` is what the person typed and is never overwritten by a fetch;
+    # ``page_title`` is what the page says. ``display_title`` picks.
+    title = models.CharField(max_length=500, blank=True)
+    page_title = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="bookmarks")
+    site_name = models.CharField(max_length=200, blank=True)
+    favicon_url = models.TextField(blank=True)
+    image_url = models.TextField(blank=True)
+    final_url = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    fetch_error = models.CharField(max_length=500, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    fetch_attempts = models.PositiveSmallIntegerField(default=0)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    # When it was last saved: re-saving a URL moves the bookmark to the top.
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "url_hash"], name="bookmark_unique_url_per_owner"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-added_at", "-id"], name="bookmark_owner_newest"),
+            models.Index(fields=["status", "updated_at"], name="bookmark_status_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.page_title or fallback_title(self.url)
+
+    @property
+    def host(self) -> str:
+        return fallback_title(self.url).split("/", 1)[0]

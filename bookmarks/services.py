@@ -1,0 +1,183 @@
+"""The one place that creates, changes and deletes bookmarks and tags.
+
+Views, forms, the importer, the API, Celery tasks and the IM gateway call these
+functions; none of them saves a ``Bookmark`` by itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
+from bookmarks.normalize import InvalidURL, clean_url, normalize_url, url_hash
+
+__all__ = [
+    "DuplicateURL",
+    "InvalidURL",
+    "SaveResult",
+    "delete_bookmarks",
+    "edit_bookmark",
+    "parse_tags",
+    "save_url",
+]
+
+NOTE_MAX_LENGTH = 10_000
+_TAG_SPLIT_RE = re.compile(r"[\s,，、]+")
+
+
+class DuplicateURL(ValueError):
+    """Editing a bookmark's URL to one the owner already has."""
+
+    def __init__(self, existing: Bookmark):
+        super().__init__("You already have a bookmark for this link.")
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    bookmark: Bookmark
+    created: bool
+    # When it was first saved, for "already saved on ..." replies.
+    first_saved_at: datetime
+
+
+def parse_tags(raw: str | Iterable[str]) -> list[str]:
+    """Tag names from ``"python, web #reading"`` or a list; de-duplicated ignoring case."""
+    pieces = _TAG_SPLIT_RE.split(raw) if isinstance(raw, str) else list(raw)
+    names: list[str] = []
+    seen: set[str] = set()
+    for piece in pieces:
+        name = piece.strip().lstrip("#").strip()[:TAG_MAX_LENGTH]
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            names.append(name)
+    return names
+
+
+def save_url(
+    user: AbstractBaseUser,
+    url: str,
+    *,
+    title: str = "",
+    tags: str | Iterable[str] = (),
+    note: str = "",
+    source: str = Bookmark.Source.WEB,
+    added_at: datetime | None = None,
+) -> SaveResult:
+    """Save ``url`` for ``user``; re-saving a URL they have updates that bookmark.
+
+    1. The URL is checked (``InvalidURL`` with a readable message) and keyed.
+    2. A new URL becomes a ``pending`` bookmark.
+    3. A known one is updated: tags merged, the note appended, a typed title
+       replaces the old one, and it moves to the top of the list.
+    Concurrent saves of one URL end in one row: the loser of the insert race
+    updates the winner's row.
+    """
+    url = clean_url(url)
+    key = normalize_url(url)
+    digest = url_hash(key)
+    title = _clean_text(title)[:500]
+    note = _clean_text(note)[:NOTE_MAX_LENGTH]
+    tag_names = parse_tags(tags)
+    when = added_at or timezone.now()
+
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                existing = Bookmark.objects.select_for_update().filter(owner=user, url_hash=digest).first()
+                if existing is not None:
+                    _update_existing(existing, title, note, when)
+                    _add_tags(existing, tag_names)
+                    return SaveResult(existing, created=False, first_saved_at=existing.created_at)
+                bookmark = Bookmark.objects.create(
+                    owner=user,
+                    url=url,
+                    normalized_url=key,
+                    url_hash=digest,
+                    title=title,
+                    note=note,
+                    source=source,
+                    created_at=when,
+                    added_at=when,
+                )
+                _add_tags(bookmark, tag_names)
+                return SaveResult(bookmark, created=True, first_saved_at=bookmark.created_at)
+        except IntegrityError:
+            continue  # another process inserted the same URL first: update it instead
+    raise RuntimeError(f"could not save {url!r}: the database kept refusing the row")
+
+
+def edit_bookmark(bookmark: Bookmark, *, url: str, title: str, tags: str | Iterable[str], note: str) -> Bookmark:
+    """Change a bookmark from the edit form. Raises ``InvalidURL`` or ``DuplicateURL``."""
+    url = clean_url(url)
+    key = normalize_url(url)
+    digest = url_hash(key)
+    with transaction.atomic():
+        if digest != bookmark.url_hash:
+            clash = Bookmark.objects.filter(owner_id=bookmark.owner_id, url_hash=digest).first()
+            if clash is not None:
+                raise DuplicateURL(clash)
+            bookmark.url, bookmark.normalized_url, bookmark.url_hash = url, key, digest
+            bookmark.status = Bookmark.Status.PENDING
+            bookmark.page_title = bookmark.description = bookmark.fetch_error = ""
+            bookmark.fetch_attempts = 0
+        title = _clean_text(title)[:500]
+        # Keeping the fetched title unchanged in the form is not "typing" one.
+        bookmark.title = "" if title == bookmark.page_title else title
+        bookmark.note = _clean_text(note)[:NOTE_MAX_LENGTH]
+        bookmark.save()
+        bookmark.tags.set(_get_or_create_tags(bookmark.owner_id, parse_tags(tags)))
+    return bookmark
+
+
+def delete_bookmarks(user: AbstractBaseUser, ids: Iterable[int]) -> int:
+    """Delete the given bookmarks of ``user`` (other users' ids are ignored)."""
+    _total, per_model = Bookmark.objects.filter(owner=user, id__in=list(ids)).delete()
+    return per_model.get(Bookmark._meta.label, 0)
+
+
+def _update_existing(bookmark: Bookmark, title: str, note: str, when: datetime) -> None:
+    if title:
+        bookmark.title = title
+    if note and note not in bookmark.note:
+        bookmark.note = f"{bookmark.note}\n\n{note}" if bookmark.note else note
+        bookmark.note = bookmark.note[-NOTE_MAX_LENGTH:]
+    bookmark.added_at = max(when, bookmark.added_at)
+    bookmark.save(update_fields=["title", "note", "added_at", "updated_at"])
+
+
+def _add_tags(bookmark: Bookmark, names: list[str]) -> None:
+    if names:
+        bookmark.tags.add(*_get_or_create_tags(bookmark.owner_id, names))
+
+
+def _get_or_create_tags(owner_id: int, names: list[str]) -> list[Tag]:
+    """The owner's tags with these names (ignoring case), creating missing ones."""
+    if not names:
+        return []
+    wanted = {name.lower(): name for name in names}
+    found = {
+        tag.name.lower(): tag
+        for tag in Tag.objects.annotate(lname=Lower("name")).filter(owner_id=owner_id, lname__in=list(wanted))
+    }
+    for lower, name in wanted.items():
+        if lower not in found:
+            try:
+                with transaction.atomic():
+                    found[lower] = Tag.objects.create(owner_id=owner_id, name=name)
+            except IntegrityError:  # created meanwhile by another request
+                found[lower] = Tag.objects.get(owner_id=owner_id, name__iexact=name)
+    return [found[lower] for lower in wanted]
+
+
+def _clean_text(text: str) -> str:
+    """Strip and drop control characters other than newlines and tabs."""
+    return "".join(ch for ch in (text or "") if ch in "\n\t" or ord(ch) >= 0x20 and ord(ch) != 0x7F).strip()

@@ -1,0 +1,72 @@
+"""Shared fixtures. Real services only: SQLite/PostgreSQL, Redis, local servers."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from bookmarks import services
+from bookmarks.models import Bookmark
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Give each test run its own PostgreSQL test database, so runs can overlap."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.sqlite3":
+        db.setdefault("TEST", {})["NAME"] = f"test_favsite_{os.getpid()}"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_user(username: str | None = None, password: str = "correct horse battery"):
+    name = username or f"user{next(_counter)}"
+    return get_user_model().objects.create_user(username=name, password=password)
+
+
+def make_bookmark(user, url: str | None = None, **overrides) -> Bookmark:
+    """A bookmark saved through the service, then given any field overrides."""
+    tags = overrides.pop("tags", ())
+    note = overrides.pop("note", "")
+    title = overrides.pop("title", "")
+    result = services.save_url(
+        user, url or f"https://example.com/page/{next(_counter)}", title=title, tags=tags, note=note
+    )
+    if overrides:
+        Bookmark.objects.filter(pk=result.bookmark.pk).update(**overrides)
+    return Bookmark.objects.get(pk=result.bookmark.pk)
+
+
+@pytest.fixture
+def user(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return make_user("mallory")
+
+
+@pytest.fixture
+def alice_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing is slow on purpose; tests do not need it to be."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
