@@ -16,13 +16,36 @@ _counter = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
-    """Give each test run its own PostgreSQL test database, so runs can overlap."""
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory) -> None:
+    """Give each test run its own test database, so runs can overlap.
+
+    SQLite gets a file, not Django's in-memory default: the worker, the gateway
+    and other processes a test starts must see the same rows.
+    """
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.sqlite3":
-        db.setdefault("TEST", {})["NAME"] = f"test_favsite_{os.getpid()}"
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        name = str(tmp_path_factory.getbasetemp() / "favsite-test.sqlite3")
+    else:
+        name = f"test_favsite_{os.getpid()}"
+    db.setdefault("TEST", {})["NAME"] = name
+
+
+def live_database_url() -> str:
+    """A DATABASE_URL for the running test database, for processes a test starts."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{connection.settings_dict['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return (
+        f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{connection.settings_dict['NAME']}"
+    )
 
 
 def free_port() -> int:

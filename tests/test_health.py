@@ -1,5 +1,8 @@
 """GET /healthz against the real database and Redis."""
 
+import subprocess
+import sys
+
 import pytest
 
 from tests.conftest import free_port
@@ -19,3 +22,14 @@ def test_healthz_is_503_when_redis_is_down(client, settings):
     assert response.status_code == 503
     assert response.json()["checks"]["redis"].startswith("error")
     assert response.json()["checks"]["database"] == "ok"
+
+
+def test_processes_a_test_starts_reach_the_test_database(db):
+    """Tests that start the worker or the gateway hand them this URL."""
+    from django.db import connection
+
+    from tests.conftest import live_database_url
+
+    code = "import dj_database_url, sys; print(dj_database_url.parse(sys.argv[1])['NAME'])"
+    out = subprocess.run([sys.executable, "-c", code, live_database_url()], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == connection.settings_dict["NAME"]
