@@ -7,9 +7,28 @@ STAMP := $(VENV)/.installed
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-sqlite test-postgres lint migrate clean
+# Debian packages the tests and `make run` use: an XMPP server, a real chat
+# client, a browser for the end-to-end tests, and msgfmt for the catalogs.
+SYSTEM_PACKAGES ?= prosody go-sendxmpp chromium gettext
 
-install: $(STAMP)
+.PHONY: install system-packages run test test-sqlite test-postgres lint migrate clean
+
+install: system-packages $(STAMP)
+
+# Installs the missing ones when we may (root with apt-get); otherwise says what is missing.
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "== installing Debian packages:$$missing"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/dev/null \
+				|| { echo "apt-get could not install:$$missing"; exit 1; }; \
+		else \
+			echo "== missing Debian packages:$$missing (install them with: sudo apt-get install$$missing)"; \
+		fi; \
+	fi
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
