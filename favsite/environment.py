@@ -14,12 +14,17 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+# Every variable name the settings asked for; the deployment tests check that
+# docker-compose sets nothing the code does not read.
+READ_NAMES: set[str] = set()
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str = "") -> str:
     """The raw value of ``name`` (or the contents of ``name_FILE``); empty means unset."""
+    READ_NAMES.add(name)
     path = os.environ.get(f"{name}_FILE")
     if path:
         try:
