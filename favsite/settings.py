@@ -159,6 +159,28 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_ROUTES = {"bookmarks.tasks.fetch_metadata": {"queue": "fetch"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Fetching is I/O-bound and a task holds no lock: a worker may take a few
+# messages ahead (see docs/PERFORMANCE.md for the measurement).
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message a dead worker had taken goes back to the queue after this many
+    # seconds (Redis' default is an hour). Keep it above the longest task,
+    # retry countdowns included, or a slow task runs twice.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=1),
+    # A prefix for every Redis key Celery uses: separate sites (or test runs)
+    # can share one Redis without taking each other's tasks.
+    "global_keyprefix": env_str("CELERY_KEY_PREFIX"),
+}
+# A web request must not hang on a Redis outage: publishing gives up quickly
+# and the beat sweep queues the bookmark later (the row is the durable record).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-fetches": {
+        "task": "bookmarks.tasks.sweep_stale_fetches",
+        "schedule": env_float("FETCH_SWEEP_INTERVAL", 60.0, minimum=1.0),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
 # The XMPP gateway (imgateway).
 XMPP_JID = env_str("XMPP_JID")
@@ -170,6 +192,10 @@ XMPP_TLS = env_choice("XMPP_TLS", "starttls", ("starttls", "direct", "off"))
 FETCH_TIMEOUT = env_float("FETCH_TIMEOUT", 10.0, minimum=0.1)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 1024 * 1024, minimum=1024)
 FETCH_ALLOW_NETWORKS = env_networks("FETCH_ALLOW_NETWORKS")
+# A pending bookmark untouched this long is queued again by the beat sweep,
+# until it has been tried FETCH_MAX_ATTEMPTS times; then it is marked failed.
+FETCH_STALE_AFTER = env_float("FETCH_STALE_AFTER", 600.0, minimum=1.0)
+FETCH_MAX_ATTEMPTS = env_int("FETCH_MAX_ATTEMPTS", 6, minimum=1)
 
 # Logs go to stdout: one JSON object per line in production (LOG_FORMAT=json),
 # readable lines in development (LOG_FORMAT=plain).

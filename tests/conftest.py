@@ -12,6 +12,9 @@ from django.contrib.auth import get_user_model
 from bookmarks import services
 from bookmarks.models import Bookmark
 
+# Service fixtures (page_server, celery_worker, ...): see each module's docstring.
+pytest_plugins = ["tests.fixtures.pages", "tests.fixtures.celery"]
+
 _counter = itertools.count(1)
 
 
