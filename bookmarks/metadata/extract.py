@@ -1,0 +1,174 @@
+"""Title, description, site name, favicon and image from the top of an HTML page.
+
+Only the region that can hold them is parsed (up to ``</head>`` when the head
+has a title, else up to the first ``</h1>``), with lxml's C parser: a 100 KB
+page costs a few hundred microseconds instead of tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from posixpath import basename
+from urllib.parse import unquote, urljoin, urlsplit
+
+from lxml import etree
+
+__all__ = ["Extracted", "extract_metadata", "head_is_complete", "title_from_file_name"]
+
+TITLE_MAX_LENGTH = 500
+DESCRIPTION_MAX_LENGTH = 2000
+SITE_NAME_MAX_LENGTH = 200
+URL_MAX_LENGTH = 2000
+
+_HEAD_END = re.compile(r"</head\s*>", re.I)
+_H1_END = re.compile(r"</h1\s*>", re.I)
+_TITLE_IN_HEAD = re.compile(r"<title|og:title|twitter:title", re.I)
+_HEAD_END_B = re.compile(rb"</head\s*>", re.I)
+_H1_END_B = re.compile(rb"</h1\s*>", re.I)
+_TITLE_IN_HEAD_B = re.compile(rb"<title|og:title|twitter:title", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_SPACES = re.compile(r"\s+")
+# Invisible characters that can disguise a title (bidirectional overrides, zero-width space).
+_INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0xFEFF, 0x00AD])
+
+
+@dataclass
+class Extracted:
+    title: str = ""
+    description: str = ""
+    site_name: str = ""
+    favicon_url: str = ""
+    image_url: str = ""
+    canonical_url: str = ""
+
+
+def head_is_complete(data: bytes) -> bool:
+    """True once ``data`` (the page so far) holds everything extraction needs."""
+    head_end = _HEAD_END_B.search(data)
+    if head_end and _TITLE_IN_HEAD_B.search(data, 0, head_end.start()):
+        return True
+    return _H1_END_B.search(data) is not None
+
+
+def extract_metadata(html: str, base_url: str) -> Extracted:
+    """Read the metadata of ``html`` (fetched from ``base_url``)."""
+    root = _parse(_region(html))
+    meta = _meta_values(root)
+    links = _links(root)
+    base = _base_href(root, base_url)
+    title = (
+        _first_text(root, "//title")
+        or meta.get("og:title", "")
+        or meta.get("twitter:title", "")
+        or _first_text(root, "//h1")
+    )
+    favicon = _resolve(base, links.get("icon") or links.get("shortcut icon") or links.get("apple-touch-icon") or "")
+    if not favicon:
+        favicon = _resolve(base_url, "/favicon.ico")
+    return Extracted(
+        title=clean_text(title, TITLE_MAX_LENGTH),
+        description=clean_text(
+            meta.get("description") or meta.get("og:description") or meta.get("twitter:description") or "",
+            DESCRIPTION_MAX_LENGTH,
+        ),
+        site_name=clean_text(meta.get("og:site_name") or meta.get("application-name") or "", SITE_NAME_MAX_LENGTH),
+        favicon_url=favicon,
+        image_url=_resolve(base, meta.get("og:image") or meta.get("og:image:url") or meta.get("twitter:image") or ""),
+        canonical_url=_resolve(base, links.get("canonical") or meta.get("og:url") or ""),
+    )
+
+
+def title_from_file_name(url: str, content_disposition: str = "") -> str:
+    """A title for a non-HTML response: the file name it is sent as, or the last part of its path."""
+    match = re.search(r"""filename\*?\s*=\s*(?:UTF-8'')?["']?([^"';]+)""", content_disposition, re.I)
+    name = unquote(match.group(1)) if match else unquote(basename(urlsplit(url).path))
+    return clean_text(name or urlsplit(url).hostname or "", TITLE_MAX_LENGTH)
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Collapse whitespace, drop control and invisible characters, cap the length."""
+    text = text.translate(_INVISIBLE)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch in "\t\n\r")
+    text = _SPACES.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _region(html: str) -> str:
+    head_end = _HEAD_END.search(html)
+    if head_end and _TITLE_IN_HEAD.search(html, 0, head_end.start()):
+        return html[: head_end.end()]
+    h1_end = _H1_END.search(html)
+    return html[: h1_end.end()] if h1_end else html
+
+
+def _parse(html: str) -> etree._Element | None:
+    # Bytes with an explicit encoding: lxml then ignores any <meta charset>
+    # in the text, which has already been decoded.
+    parser = etree.HTMLParser(encoding="utf-8", recover=True, no_network=True, remove_comments=True)
+    html = _XML_DECLARATION.sub("", html, count=1)
+    try:
+        return etree.fromstring(html.encode("utf-8", "surrogatepass"), parser)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _first_text(root: etree._Element | None, path: str) -> str:
+    if root is None:
+        return ""
+    for element in root.xpath(path):
+        text = "".join(element.itertext())
+        if text.strip():
+            return text
+    return ""
+
+
+def _meta_values(root: etree._Element | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if root is None:
+        return values
+    for element in root.iter("meta"):
+        key = (element.get("property") or element.get("name") or "").strip().lower()
+        content = element.get("content")
+        if key and content and key not in values:
+            values[key] = content
+    return values
+
+
+def _links(root: etree._Element | None) -> dict[str, str]:
+    links: dict[str, str] = {}
+    if root is None:
+        return links
+    for element in root.iter("link"):
+        rel = " ".join((element.get("rel") or "").lower().split())
+        href = element.get("href")
+        if rel and href and rel not in links:
+            links[rel] = href
+    return links
+
+
+def _base_href(root: etree._Element | None, base_url: str) -> str:
+    if root is not None:
+        for element in root.iter("base"):
+            href = element.get("href")
+            if href:
+                resolved = _resolve(base_url, href)
+                return resolved or base_url
+    return base_url
+
+
+def _resolve(base: str, href: str) -> str:
+    """``href`` made absolute against ``base``; empty unless it is http(s)."""
+    href = href.strip()
+    if not href:
+        return ""
+    try:
+        url = urljoin(base, href)
+    except ValueError:
+        return ""
+    if urlsplit(url).scheme.lower() not in ("http", "https") or len(url) > URL_MAX_LENGTH:
+        return ""
+    return url
