@@ -179,6 +179,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookmarks.tasks.sweep_stale_fetches",
         "schedule": env_float("FETCH_SWEEP_INTERVAL", 60.0, minimum=1.0),
     },
+    "resend-confirmations": {
+        "task": "imgateway.tasks.resend_confirmations",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
@@ -187,6 +191,18 @@ XMPP_JID = env_str("XMPP_JID")
 XMPP_PASSWORD = env_str("XMPP_PASSWORD")
 XMPP_SERVER = env_str("XMPP_SERVER")
 XMPP_TLS = env_choice("XMPP_TLS", "starttls", ("starttls", "direct", "off"))
+# A fixed resource: after a crash the server hands messages to the new session
+# at once instead of to the dead, hibernating stream (see DESIGN.md).
+XMPP_RESOURCE = env_str("XMPP_RESOURCE", "favsite")
+XMPP_MAX_BODY_BYTES = env_int("XMPP_MAX_BODY_BYTES", 4096, minimum=256)
+# Per-JID token bucket: this many messages at once, refilled at this rate.
+XMPP_RATE_BURST = env_int("XMPP_RATE_BURST", 20, minimum=1)
+XMPP_RATE_PER_MINUTE = env_float("XMPP_RATE_PER_MINUTE", 60.0, minimum=0.1)
+# Strangers (unlinked JIDs) the bot approves presence subscriptions of, at most.
+XMPP_ROSTER_MAX_STRANGERS = env_int("XMPP_ROSTER_MAX_STRANGERS", 200, minimum=0)
+# Prefix of the gateway's Redis keys (the confirmation stream, notice limits);
+# separate sites or test runs sharing one Redis use different prefixes.
+XMPP_REDIS_PREFIX = env_str("XMPP_REDIS_PREFIX", "favsite:im")
 
 # Fetching page metadata (bookmarks.metadata).
 FETCH_TIMEOUT = env_float("FETCH_TIMEOUT", 10.0, minimum=0.1)
@@ -196,6 +212,8 @@ FETCH_ALLOW_NETWORKS = env_networks("FETCH_ALLOW_NETWORKS")
 # until it has been tried FETCH_MAX_ATTEMPTS times; then it is marked failed.
 FETCH_STALE_AFTER = env_float("FETCH_STALE_AFTER", 600.0, minimum=1.0)
 FETCH_MAX_ATTEMPTS = env_int("FETCH_MAX_ATTEMPTS", 6, minimum=1)
+# Seconds before the first retry of a timeout, connection error or 5xx; then x3, x9.
+FETCH_RETRY_DELAY = env_float("FETCH_RETRY_DELAY", 10.0, minimum=0.0)
 
 # Logs go to stdout: one JSON object per line in production (LOG_FORMAT=json),
 # readable lines in development (LOG_FORMAT=plain).

@@ -13,7 +13,7 @@ from bookmarks import services
 from bookmarks.models import Bookmark
 
 # Service fixtures (page_server, celery_worker, ...): see each module's docstring.
-pytest_plugins = ["tests.fixtures.pages", "tests.fixtures.celery"]
+pytest_plugins = ["tests.fixtures.pages", "tests.fixtures.celery", "tests.fixtures.prosody"]
 
 _counter = itertools.count(1)
 

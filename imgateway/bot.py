@@ -1,0 +1,407 @@
+"""The XMPP bot: slixmpp at the edge, ``imgateway.handling`` in database threads.
+
+``GatewayBot`` logs in under a fixed resource, answers chat messages, sends
+confirmations from the outbox stream, and reconnects by itself. Nothing here
+touches the database on the event loop: every handler call goes through
+``DbPool``, a bounded queue per shard served by one thread each (a JID always
+maps to the same shard, so one person's messages are handled in order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import random
+import signal
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+from django.utils import translation
+from django.utils.translation import gettext as _
+from slixmpp import JID, ClientXMPP
+from slixmpp.stanza import Message
+
+from imgateway import handling, outbox
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_BACKOFF = 30.0
+CARBONS_NS = "urn:xmpp:carbons:2"
+FORWARD_NAMESPACES = (CARBONS_NS, "urn:xmpp:mam:2", "urn:xmpp:forward:0")
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    jid: str
+    password: str
+    host: str | None
+    port: int | None
+    tls: str  # starttls | direct | off
+    resource: str
+
+    @classmethod
+    def from_settings(cls) -> GatewayConfig:
+        if not settings.XMPP_JID or not settings.XMPP_PASSWORD:
+            raise ImproperlyConfigured("XMPP_JID and XMPP_PASSWORD must be set to run the gateway")
+        host = port = None
+        if settings.XMPP_SERVER:
+            host, _sep, raw_port = settings.XMPP_SERVER.rpartition(":")
+            if not host or not raw_port.isdigit():
+                raise ImproperlyConfigured(f"XMPP_SERVER must be host:port, not {settings.XMPP_SERVER!r}")
+            host, port = host.strip("[]"), int(raw_port)
+        if settings.XMPP_TLS == "off" and not _is_loopback(host):
+            raise ImproperlyConfigured("XMPP_TLS=off is only allowed when XMPP_SERVER is a loopback address")
+        return cls(settings.XMPP_JID, settings.XMPP_PASSWORD, host, port, settings.XMPP_TLS, settings.XMPP_RESOURCE)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Backoff:
+    """Capped exponential backoff with jitter: 0.5-1 s, 1-2 s, ... at most 30 s."""
+
+    def __init__(self, base: float = 1.0, cap: float = MAX_BACKOFF) -> None:
+        self.base, self.cap, self.failures = base, cap, 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.cap, self.base * 2**self.failures)
+        self.failures = min(self.failures + 1, 16)
+        return random.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class TokenBuckets:
+    """Per-JID token buckets; remembers at most ``max_entries`` JIDs (least recently seen go)."""
+
+    def __init__(self, burst: int, per_minute: float, max_entries: int = 50_000) -> None:
+        self.burst, self.rate, self.max_entries = burst, per_minute / 60.0, max_entries
+        self._buckets: OrderedDict[str, list[float | bool]] = OrderedDict()
+
+    def take(self, key: str) -> tuple[bool, bool]:
+        """(allowed, notify): notify is True once per run of refusals, for one "slow down"."""
+        now = time.monotonic()
+        tokens, last, notified = self._buckets.pop(key, [float(self.burst), now, False])
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1:
+            self._buckets[key] = [tokens - 1, now, False]
+            allowed, notify = True, False
+        else:
+            self._buckets[key] = [tokens, now, True]
+            allowed, notify = False, not notified
+        while len(self._buckets) > self.max_entries:
+            self._buckets.popitem(last=False)
+        return allowed, notify
+
+
+class DbPool:
+    """Database work off the event loop: ``shards`` threads, each behind a bounded queue."""
+
+    def __init__(self, shards: int = 4, queue_size: int = 200) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=shards, thread_name_prefix="imgateway-db")
+        self.queues: list[asyncio.Queue] = [asyncio.Queue(maxsize=queue_size) for _ in range(shards)]
+        self.tasks = [asyncio.ensure_future(self._serve(q)) for q in self.queues]
+
+    async def run(self, key: str, func: Callable[..., T], *args: Any) -> T:
+        """Run ``func(*args)`` in the thread of ``key``'s shard; waits when that queue is full."""
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        queue = self.queues[zlib.crc32(key.encode()) % len(self.queues)]
+        await queue.put((func, args, future))
+        return await future
+
+    async def _serve(self, queue: asyncio.Queue) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            func, args, future = await queue.get()
+            try:
+                result = await loop.run_in_executor(self.executor, func, *args)
+            except Exception as exc:  # handed to the caller, which logs it
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(result)
+            finally:
+                queue.task_done()
+
+    async def drain(self, timeout: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(q.join() for q in self.queues)), timeout)
+
+    def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.executor.submit(connections.close_all)
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class GatewayBot(ClientXMPP):
+    """The favsite chat contact."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        super().__init__(f"{JID(config.jid).bare}/{config.resource}", config.password)
+        self.config = config
+        self.enable_direct_tls = config.tls == "direct"
+        self.enable_starttls = config.tls == "starttls"
+        self.enable_plaintext = config.tls == "off"
+        self.backoff = Backoff()
+        self.buckets = TokenBuckets(settings.XMPP_RATE_BURST, settings.XMPP_RATE_PER_MINUTE)
+        self.db: DbPool | None = None
+        self.online = asyncio.Event()
+        self.stopping = False
+        self.outbox_task: asyncio.Task | None = None
+        # Subscription answers are ours to give (bounded for strangers).
+        self.roster.auto_authorize = None
+        self.roster.auto_subscribe = False
+        for plugin in ("xep_0030", "xep_0066", "xep_0085", "xep_0184", "xep_0198", "xep_0199"):
+            self.register_plugin(plugin)
+        self.plugin["xep_0184"].auto_ack = False  # we ack only the messages we accept
+        self.plugin["xep_0184"].auto_request = False
+        self.plugin["xep_0199"].enable_keepalive(interval=60, timeout=20)
+        if config.tls == "off":
+            # Loopback only (checked in GatewayConfig): SCRAM over a plain socket.
+            self.plugin["feature_mechanisms"].unencrypted_scram = True
+            self.plugin["feature_mechanisms"].unencrypted_plain = True
+        self.add_event_handler("session_start", self._on_session_start)
+        self.add_event_handler("session_resumed", self._on_session_resumed)
+        self.add_event_handler("disconnected", self._on_disconnected)
+        self.add_event_handler("message", self._on_message)
+        self.add_event_handler("presence_subscribe", self._on_subscribe)
+        self.add_event_handler("presence_unsubscribe", self._on_unsubscribe)
+
+    # -- connection ----------------------------------------------------------
+
+    def start(self) -> None:
+        self.db = self.db or DbPool()
+        self.connect(self.config.host, self.config.port)
+
+    def reschedule_connection_attempt(self) -> asyncio.Future | None:
+        # slixmpp's own schedule doubles up to 300 s without jitter; ours is
+        # capped at 30 s and jittered so many gateways do not retry in step.
+        if self._current_connection_attempt is None:
+            return None
+        self._connect_loop_wait = self.backoff.next_delay()
+        log.info("connection failed; next try in %.1f s", self._connect_loop_wait)
+        self._current_connection_attempt = asyncio.ensure_future(self._connect_loop(), loop=self.loop)
+        return self._current_connection_attempt
+
+    async def _on_session_start(self, _event: Any) -> None:
+        self.backoff.reset()
+        with translation.override(settings.LANGUAGE_CODE):
+            status = _("Send me a link to save it in favsite; send help for commands.")
+        self.send_presence(pstatus=status)
+        with contextlib.suppress(Exception):
+            await self.get_roster(timeout=10)
+        self._online()
+
+    async def _on_session_resumed(self, _event: Any) -> None:
+        self.backoff.reset()
+        self._online()
+
+    def _online(self) -> None:
+        log.info("online as %s", self.boundjid.full)
+        self.online.set()
+        if self.outbox_task is None or self.outbox_task.done():
+            self.outbox_task = asyncio.ensure_future(self._outbox_loop())
+
+    async def _on_disconnected(self, reason: Any) -> None:
+        self.online.clear()
+        if self.stopping:
+            return
+        delay = self.backoff.next_delay()
+        log.warning("disconnected (%s); reconnecting in %.1f s", reason, delay)
+        await asyncio.sleep(delay)
+        if not self.stopping and self.transport is None:
+            self.connect(self.config.host, self.config.port)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM: stop taking work, let handlers in flight finish, say goodbye."""
+        self.stopping = True
+        if self.outbox_task:
+            self.outbox_task.cancel()
+        if self.db:
+            await self.db.drain(timeout)
+        if self.transport is not None:
+            self.send_presence(ptype="unavailable")
+            await self.disconnect(wait=2.0)
+        else:
+            self.cancel_connection_attempt()
+        if self.db:
+            self.db.close()
+
+    # -- incoming ------------------------------------------------------------
+
+    def _ignored(self, msg: Message) -> bool:
+        if msg["type"] not in ("chat", "normal"):
+            return True  # error, groupchat, headline: never answered
+        sender = msg["from"]
+        if not sender or sender.bare == self.boundjid.bare or not sender.user:
+            return True  # ourselves, or the server
+        xml = msg.xml
+        return any(xml.find(f"{{{ns}}}*") is not None for ns in FORWARD_NAMESPACES)
+
+    async def _on_message(self, msg: Message) -> None:
+        if self._ignored(msg):
+            return
+        oob = msg["oob"]["url"] if msg.xml.find("{jabber:x:oob}x") is not None else ""
+        body = msg["body"] or ""
+        if not body.strip() and not oob:
+            return  # chat states, receipts and other body-less messages
+        sender = msg["from"]
+        if msg["request_receipt"] and msg["id"]:
+            self.send_receipt(sender, msg["id"])
+        allowed, notify = self.buckets.take(sender.bare)
+        if not allowed:
+            if notify:
+                with translation.override(settings.LANGUAGE_CODE):
+                    self.reply_text(sender, _("Slow down: too many messages. I'll read yours again in a minute."))
+            return
+        incoming = handling.Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "")
+        self.send_chat_state(sender, "composing")
+        try:
+            reply = await self.db.run(sender.bare, handling.handle_message, incoming)
+        except Exception:
+            log.exception("handling a message from %s failed", sender)
+            with translation.override(settings.LANGUAGE_CODE):
+                reply = handling.Reply(_("Sorry, something went wrong; please try again later."))
+        if reply.text:
+            self.reply_text(sender, reply.text)
+        elif not reply.awaiting_confirmation:
+            self.send_chat_state(sender, "active")
+
+    def send_receipt(self, to: JID, message_id: str) -> None:
+        ack = self.Message(sto=to, stype="chat")
+        ack["receipt"] = message_id
+        ack.send()
+
+    def send_chat_state(self, to: JID | str, state: str) -> None:
+        msg = self.make_message(mto=to, mtype="chat")
+        msg["chat_state"] = state
+        msg.send()
+
+    def reply_text(self, to: JID | str, text: str) -> None:
+        msg = self.make_message(mto=to, mbody=text, mtype="chat")
+        msg["chat_state"] = "active"
+        msg.send()
+
+    async def _on_subscribe(self, presence: Any) -> None:
+        bare = presence["from"].bare
+        roster = [str(jid) for jid in self.client_roster]
+        allowed = await self.db.run(bare, handling.subscription_allowed, bare, roster)
+        if allowed:
+            self.send_presence(pto=bare, ptype="subscribed")
+            self.send_presence(pto=bare)
+        else:
+            self.send_presence(pto=bare, ptype="unsubscribed")
+
+    async def _on_unsubscribe(self, presence: Any) -> None:
+        # A stranger who leaves leaves no roster entry behind.
+        with contextlib.suppress(Exception):
+            await self.del_roster_item(presence["from"].bare)
+
+    # -- confirmations -------------------------------------------------------
+
+    async def _outbox_loop(self) -> None:
+        """Send confirmations from the stream while online; ack each after sending."""
+        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=15)
+        stream, consumer = outbox.stream_name(), self.config.resource
+        try:
+            with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: it exists
+                await client.xgroup_create(stream, outbox.GROUP, id="0", mkstream=True)
+            # Our own unacked entries first (we crashed after reading them), then new ones.
+            cursor = "0"
+            while not self.stopping:
+                await self.online.wait()
+                try:
+                    response = await client.xreadgroup(outbox.GROUP, consumer, {stream: cursor}, count=50, block=5000)
+                except redis.RedisError:
+                    log.warning("outbox: Redis unavailable; retrying", exc_info=True)
+                    await asyncio.sleep(self.backoff_delay_for_redis())
+                    continue
+                entries = response[0][1] if response else []
+                if cursor == "0" and not entries:
+                    cursor = ">"
+                    continue
+                for entry_id, fields in entries:
+                    if not self.online.is_set():
+                        break  # read again (cursor "0") after reconnecting
+                    await self._deliver(client, stream, entry_id, fields)
+                if cursor == "0" and entries:
+                    continue
+                if not self.online.is_set():
+                    cursor = "0"
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("outbox loop failed; restarting it")
+            if not self.stopping:
+                self.outbox_task = asyncio.ensure_future(self._restart_outbox())
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def _restart_outbox(self) -> None:
+        await asyncio.sleep(1)
+        await self._outbox_loop()
+
+    @staticmethod
+    def backoff_delay_for_redis() -> float:
+        return random.uniform(1.0, 3.0)
+
+    async def _deliver(self, client: aioredis.Redis, stream: str, entry_id: bytes, fields: dict) -> None:
+        decoded = {k.decode(): v.decode() for k, v in fields.items()}
+        save_id = int(decoded.get("save", "0") or 0)
+        to = decoded.get("to", "")
+        if save_id and to and not await self.db.run(to, outbox.already_sent, save_id):
+            self.reply_text(self._reply_address(to), decoded.get("body", ""))
+            await self.db.run(to, outbox.mark_sent, save_id)
+        await client.xack(stream, outbox.GROUP, entry_id)
+        await client.xdel(stream, entry_id)
+
+    def _reply_address(self, full: str) -> str:
+        """The resource that sent the link, or the bare JID when we know it is gone."""
+        jid = JID(full)
+        if jid.resource and jid.bare in self.client_roster:
+            resources = self.client_roster[jid.bare].resources
+            if resources and jid.resource not in resources:
+                return jid.bare
+        return full
+
+
+def run_gateway(config: GatewayConfig) -> None:
+    """Run the bot until SIGTERM/SIGINT (used by ``manage.py run_imgateway``)."""
+
+    async def main() -> None:
+        bot = GatewayBot(config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        bot.start()
+        await stop.wait()
+        log.info("stopping")
+        await bot.stop()
+
+    asyncio.run(main())

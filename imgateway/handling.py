@@ -1,0 +1,284 @@
+"""What the bot does with one chat message: a plain sync function, no socket.
+
+The slixmpp bot parses the stanza into an ``Incoming`` and runs
+``handle_message`` in a database thread; the ``Reply`` says what to send back
+right away and whether a confirmation will follow (the bot shows "composing"
+until then). Tests call ``handle_message`` directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import redis
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import close_old_connections, transaction
+from django.db.models import Count
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from slixmpp import JID
+from slixmpp.jid import InvalidJID
+
+from bookmarks import services
+from bookmarks.models import Bookmark, Tag
+from bookmarks.search import search_bookmarks
+from imgateway import linking
+from imgateway.models import ChatSave, ChatSaveItem, LinkedJid
+from imgateway.parsing import Command, Save, parse_message
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_JID_NOTICE_SECONDS = 3600
+RECENT_DEFAULT, RECENT_MAX = 5, 20
+FIND_MAX = 10
+TAGS_MAX = 30
+
+
+@dataclass
+class Incoming:
+    sender: str  # the full JID the server stamped in ``from``
+    body: str
+    oob_urls: list[str] = field(default_factory=list)
+    message_id: str = ""
+
+
+@dataclass
+class Reply:
+    text: str | None
+    # New bookmarks are being fetched: a confirmation will follow.
+    awaiting_confirmation: bool = False
+
+
+def bare_jid(jid: str) -> str:
+    """The normalised bare JID (``Alice@Example.ORG/phone`` -> ``alice@example.org``)."""
+    return JID(jid).bare
+
+
+def handle_message(incoming: Incoming) -> Reply:
+    close_old_connections()
+    with translation.override(settings.LANGUAGE_CODE):
+        return _handle(incoming)
+
+
+def _handle(incoming: Incoming) -> Reply:
+    try:
+        bare = bare_jid(incoming.sender)
+    except InvalidJID:
+        return Reply(None)
+    size = len(incoming.body.encode("utf-8"))
+    if size > settings.XMPP_MAX_BODY_BYTES:
+        return Reply(
+            _("That message is too long (%(size)d bytes; at most %(limit)d). Nothing was saved.")
+            % {"size": size, "limit": settings.XMPP_MAX_BODY_BYTES}
+        )
+    parsed = parse_message(incoming.body, incoming.oob_urls)
+    if isinstance(parsed, Command) and parsed.name == "link":
+        return Reply(linking.link_with_code(bare, parsed.args))
+    if isinstance(parsed, Command) and parsed.name == "help":
+        return Reply(help_text())
+    linked = LinkedJid.objects.select_related("user").filter(jid=bare).first()
+    if linked is None:
+        return Reply(_unknown_jid_notice(bare))
+    user = linked.user
+    if isinstance(parsed, Save):
+        return _save(user, bare, incoming, parsed)
+    handler = COMMAND_HANDLERS.get(parsed.name, _unknown_command)
+    return Reply(handler(user, bare, parsed))
+
+
+def help_text() -> str:
+    return "\n".join(
+        [
+            _("Send me a link and I save it for you. #words become tags; other text becomes the note."),
+            _("Commands (with or without /):"),
+            _("help (帮助): this text"),
+            _("recent [N] (最近): your newest bookmarks"),
+            _("find WORDS (搜索): search your bookmarks"),
+            _("tags (标签): your tags"),
+            _("del ID (删除): delete a bookmark"),
+            _("undo (撤销): delete the last bookmark saved from this address"),
+            _("link CODE: link this address to your account (code from %(url)s)")
+            % {"url": f"{settings.SITE_URL}/settings/im/"},
+            _("unlink (解绑): unlink this address"),
+        ]
+    )
+
+
+def _unknown_jid_notice(bare: str) -> str | None:
+    """One explanation per JID per hour; strangers cannot make the bot talk a lot."""
+    key = f"{settings.XMPP_REDIS_PREFIX}:unknown-notice:{bare}"
+    try:
+        first = redis_client().set(key, "1", nx=True, ex=UNKNOWN_JID_NOTICE_SECONDS)
+    except redis.RedisError:
+        log.warning("Redis unavailable; not answering unknown JID %s", bare)
+        return None
+    if not first:
+        return None
+    return _(
+        "This address is not linked to a favsite account yet. Log in at %(url)s, add this address "
+        "and send me the code it shows, like: link ABCD2345"
+    ) % {"url": f"{settings.SITE_URL}/settings/im/"}
+
+
+_redis: redis.Redis | None = None
+
+
+def redis_client() -> redis.Redis:
+    global _redis
+    if _redis is None:
+        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return _redis
+
+
+def _save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Save) -> Reply:
+    """Save every link; new ones await a confirmation, the rest are answered now.
+
+    The chat record and the bookmarks are written in one transaction, so the
+    fetch (queued on commit) always finds the record to confirm.
+    """
+    lines: list[str] = []
+    created: list[Bookmark] = []
+    with transaction.atomic():
+        for url in parsed.urls:
+            try:
+                result = services.save_url(
+                    user, url, tags=parsed.tags, note=parsed.note, source=Bookmark.Source.IM
+                )
+            except services.InvalidURL as exc:
+                lines.append(_("Not saved: %(url)s (%(reason)s)") % {"url": url, "reason": exc})
+                continue
+            if result.created:
+                created.append(result.bookmark)
+            else:
+                lines.append(already_saved_line(result.bookmark, result.first_saved_at))
+        for piece in parsed.refused:
+            lines.append(_("Not saved: %(url)s (only http:// and https:// links)") % {"url": piece})
+        for url in parsed.over_limit:
+            lines.append(
+                _("Not saved: %(url)s (at most %(n)d links per message)") % {"url": url, "n": len(parsed.urls)}
+            )
+        if created:
+            chat_save = ChatSave.objects.create(
+                user=user, jid=incoming.sender, bare_jid=bare, message_id=incoming.message_id[:200], lines=lines
+            )
+            ChatSaveItem.objects.bulk_create(
+                ChatSaveItem(chat_save=chat_save, bookmark=b, url=b.url, position=i) for i, b in enumerate(created)
+            )
+            return Reply(None, awaiting_confirmation=True)
+    return Reply("\n".join(lines) or _("Nothing to save."))
+
+
+def already_saved_line(bookmark: Bookmark, first_saved_at) -> str:
+    when = formats.date_format(timezone.localtime(first_saved_at), "Y-m-d")
+    return _("Already saved on %(date)s: %(title)s\n%(url)s") % {
+        "date": when,
+        "title": bookmark.display_title,
+        "url": bookmark.url,
+    }
+
+
+def _recent(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    try:
+        count = int(command.args.split()[0]) if command.args.split() else RECENT_DEFAULT
+    except ValueError:
+        return _("Usage: recent [N], for example: recent 10")
+    count = max(1, min(count, RECENT_MAX))
+    bookmarks = list(Bookmark.objects.filter(owner=user)[:count])
+    if not bookmarks:
+        return _("You have no bookmarks yet. Send me a link!")
+    return "\n".join(_listing_line(b) for b in bookmarks)
+
+
+def _listing_line(bookmark: Bookmark) -> str:
+    return f"[{bookmark.pk}] {bookmark.display_title}\n{bookmark.url}"
+
+
+def _find(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    if not command.args.strip():
+        return _("Usage: find WORDS, for example: find python asyncio")
+    queryset = search_bookmarks(Bookmark.objects.filter(owner=user), command.args)
+    bookmarks = list(queryset[: FIND_MAX + 1])
+    if not bookmarks:
+        return _("Nothing found for “%(query)s”.") % {"query": command.args.strip()}
+    lines = [_listing_line(b) for b in bookmarks[:FIND_MAX]]
+    if len(bookmarks) > FIND_MAX:
+        lines.append(_("More on the web: %(url)s") % {"url": f"{settings.SITE_URL}/bookmarks/"})
+    return "\n".join(lines)
+
+
+def _tags(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    tags = list(
+        Tag.objects.filter(owner=user)
+        .annotate(n=Count("bookmarks"))
+        .filter(n__gt=0)
+        .order_by("-n", "name")[:TAGS_MAX]
+    )
+    if not tags:
+        return _("You have no tags yet. Add #words to a link to tag it.")
+    return " ".join(f"#{tag.name} ({tag.n})" for tag in tags)
+
+
+def _delete(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    ids = [piece.lstrip("#[").rstrip("]") for piece in command.args.split()]
+    if not ids or not all(piece.isdigit() for piece in ids):
+        return _("Usage: del ID (the number shown by recent or find)")
+    deleted = services.delete_bookmarks(user, [int(piece) for piece in ids])
+    if not deleted:
+        return _("No such bookmark.")
+    return ngettext("Deleted %(n)d bookmark.", "Deleted %(n)d bookmarks.", deleted) % {"n": deleted}
+
+
+def _undo(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    item = (
+        ChatSaveItem.objects.filter(chat_save__bare_jid=bare, chat_save__user=user, bookmark__isnull=False)
+        .select_related("bookmark")
+        .order_by("-chat_save__created_at", "-position", "-id")
+        .first()
+    )
+    if item is None:
+        return _("Nothing to undo.")
+    title, url = item.bookmark.display_title, item.bookmark.url
+    services.delete_bookmarks(user, [item.bookmark_id])
+    return _("Removed: %(title)s\n%(url)s") % {"title": title, "url": url}
+
+
+def _unlink(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    linking.unlink(user, bare)
+    return _("This address is no longer linked to %(name)s. Link it again at %(url)s") % {
+        "name": user.get_username(),
+        "url": f"{settings.SITE_URL}/settings/im/",
+    }
+
+
+def _unknown_command(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    if command.word:
+        return _("I don't know “%(word)s”. Send a link to save it, or help for the commands.") % {
+            "word": command.word[:40]
+        }
+    return _("Send a link to save it, or help for the commands.")
+
+
+COMMAND_HANDLERS = {
+    "recent": _recent,
+    "find": _find,
+    "tags": _tags,
+    "del": _delete,
+    "undo": _undo,
+    "unlink": _unlink,
+}
+
+
+def subscription_allowed(bare: str, roster: list[str]) -> bool:
+    """Approve a presence subscription? Linked JIDs always; strangers up to a cap.
+
+    ``roster`` holds the bare JIDs the bot's roster has now.
+    """
+    close_old_connections()
+    if LinkedJid.objects.filter(jid=bare).exists():
+        return True
+    others = set(roster) - {bare}
+    linked = set(LinkedJid.objects.filter(jid__in=list(others)).values_list("jid", flat=True)) if others else set()
+    return len(others - linked) < settings.XMPP_ROSTER_MAX_STRANGERS

@@ -1,0 +1,106 @@
+"""Linked chat addresses, link codes, and saves awaiting a confirmation."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+LINK_CODE_LIFETIME = timedelta(minutes=15)
+LINK_CODE_MAX_ATTEMPTS = 5
+# No 0/O or 1/I/L: people type these codes from a screen into a chat window.
+LINK_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+LINK_CODE_LENGTH = 8
+
+
+class LinkedJid(models.Model):
+    """A bare JID its owner proved control of; messages from it act for ``user``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="linked_jids")
+    jid = models.CharField(max_length=3071, unique=True)  # bare, normalised by slixmpp's JID
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.jid
+
+
+class LinkCode(models.Model):
+    """A one-time code that links ``jid`` to ``user`` when sent from that JID."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="link_codes")
+    jid = models.CharField(max_length=3071)
+    code = models.CharField(max_length=16)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "jid"], name="linkcode_one_per_user_and_jid")]
+        indexes = [models.Index(fields=["jid"], name="linkcode_jid")]
+
+    def __str__(self) -> str:
+        return f"{self.jid} ({self.user_id})"
+
+    @staticmethod
+    def new_code() -> str:
+        return "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
+
+    @property
+    def expired(self) -> bool:
+        return timezone.now() >= self.expires_at or self.attempts >= LINK_CODE_MAX_ATTEMPTS
+
+    def matches(self, typed: str) -> bool:
+        """Constant-time comparison, ignoring case and spaces people add."""
+        cleaned = "".join(typed.split()).upper()
+        return hmac.compare_digest(cleaned.encode(), self.code.encode())
+
+
+class ChatSave(models.Model):
+    """One chat message that saved new bookmarks and awaits its confirmation.
+
+    The confirmation goes to ``jid`` (the full JID, so the resource that sent
+    the link gets the answer) once every item's fetch has ended. ``lines``
+    holds what the immediate reply would have said (duplicates, refused
+    pieces), so the one confirmation lists everything the message held.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    jid = models.CharField(max_length=3071)
+    bare_jid = models.CharField(max_length=3071)
+    message_id = models.CharField(max_length=200, blank=True)
+    lines = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Put on the outbox stream (again by the sweep if it stays unsent).
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["sent_at", "created_at"], name="chatsave_unsent"),
+            models.Index(fields=["bare_jid", "-created_at"], name="chatsave_jid_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jid} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ChatSaveItem(models.Model):
+    """A bookmark a chat message created (``undo`` removes the newest one)."""
+
+    chat_save = models.ForeignKey(ChatSave, on_delete=models.CASCADE, related_name="items")
+    bookmark = models.ForeignKey("bookmarks.Bookmark", null=True, on_delete=models.SET_NULL, related_name="+")
+    url = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.url
