@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from bookmarks.views import accounts, health, pages
+from imgateway import views as im_views
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -10,5 +11,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("bookmarks/", include("bookmarks.urls")),
     path("settings/", accounts.settings_page, name="settings"),
+    path("settings/im/", im_views.im_settings, name="im_settings"),
+    path("settings/im/unlink/", im_views.unlink, name="im_unlink"),
     path("admin/", admin.site.urls),
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Count
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -57,8 +57,17 @@ def bare_jid(jid: str) -> str:
     return JID(jid).bare
 
 
+def fresh_connection() -> None:
+    """Drop a database connection that broke or aged while the thread was idle.
+
+    Not inside a transaction (a test's, or a caller's): closing would end it.
+    """
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 def handle_message(incoming: Incoming) -> Reply:
-    close_old_connections()
+    fresh_connection()
     with translation.override(settings.LANGUAGE_CODE):
         return _handle(incoming)
 
@@ -276,7 +285,7 @@ def subscription_allowed(bare: str, roster: list[str]) -> bool:
 
     ``roster`` holds the bare JIDs the bot's roster has now.
     """
-    close_old_connections()
+    fresh_connection()
     if LinkedJid.objects.filter(jid=bare).exists():
         return True
     others = set(roster) - {bare}

@@ -19,12 +19,11 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bookmarks.models import Bookmark
-from imgateway.handling import redis_client
+from imgateway.handling import fresh_connection, redis_client
 from imgateway.models import ChatSave, ChatSaveItem
 
 log = logging.getLogger(__name__)
@@ -96,12 +95,12 @@ def render(chat_save: ChatSave) -> str:
 
 def mark_sent(save_id: int) -> bool:
     """Record that the confirmation went out; False when it already had."""
-    close_old_connections()
+    fresh_connection()
     return ChatSave.objects.filter(pk=save_id, sent_at__isnull=True).update(sent_at=timezone.now()) == 1
 
 
 def already_sent(save_id: int) -> bool:
-    close_old_connections()
+    fresh_connection()
     return ChatSave.objects.filter(pk=save_id, sent_at__isnull=False).exists() or not (
         ChatSave.objects.filter(pk=save_id).exists()
     )

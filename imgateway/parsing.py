@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 MAX_URLS_PER_MESSAGE = 10
 
-_SCHEME_RE = re.compile(r"(?<!\w)https?://", re.IGNORECASE)
+# Not glued to an ASCII word ("_http://" is no link), but Chinese text runs
+# straight into a link without a space: "看这个https://...".
+_SCHEME_RE = re.compile(r"(?<![A-Za-z0-9_])https?://", re.IGNORECASE)
 # Something written like a link in another scheme: named in the reply, not saved.
 _OTHER_SCHEME_RE = re.compile(r"(?<![\w:/])([a-z][a-z0-9+.\-]*)://\S+", re.IGNORECASE)
 _TAG_RE = re.compile(r"(?<!\S)[#＃]([\w][\w\-+.]*)")
@@ -24,6 +26,7 @@ _OPENERS = {")": "(", "]": "[", "}": "{"}
 # to the IDNA check when the link is saved.
 _LABEL_RE = re.compile(r"^(?![-_])[^\s!-,./:-@\[-^`{-~]+(?<![-_])$")
 _PORT_RE = re.compile(r"^\d{1,5}$")
+_PUNCTUATION_ONLY = re.compile(r"^[.,;:!?()\[\]{}\"'，。、；：！？（）【】「」《》]+$")
 
 
 def _ends_link(ch: str) -> bool:
@@ -208,7 +211,9 @@ def _save(text: str, found: Extracted, urls: list[str]) -> Save:
     pieces.append(text[pos:])
     rest = " ".join(pieces)
     tags = [m.group(1).rstrip(".") for m in _TAG_RE.finditer(rest)]
-    note = " ".join(_TAG_RE.sub(" ", rest).split())
+    # Punctuation left behind by a cut-out link ("see https://x, ...") goes too.
+    words = [w for w in _TAG_RE.sub(" ", rest).split() if not _PUNCTUATION_ONLY.match(w)]
+    note = " ".join(words)
     return Save(
         urls=urls[:MAX_URLS_PER_MESSAGE],
         tags=[t for t in tags if t],

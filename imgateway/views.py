@@ -1,0 +1,67 @@
+"""/settings/im/: the chat addresses linked to your account."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+from slixmpp import JID
+
+from imgateway import linking
+from imgateway.models import LINK_CODE_MAX_ATTEMPTS, LinkCode, LinkedJid
+
+
+class AddJidForm(forms.Form):
+    jid = forms.CharField(
+        label=gettext_lazy("Chat address (JID)"),
+        max_length=3071,
+        widget=forms.TextInput(attrs={"placeholder": "you@example.org", "autocomplete": "off"}),
+    )
+
+
+def bot_address() -> str:
+    return JID(settings.XMPP_JID).bare if settings.XMPP_JID else ""
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def im_settings(request: HttpRequest) -> HttpResponse:
+    form = AddJidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            code = linking.start_link(request.user, form.cleaned_data["jid"])
+        except linking.LinkError as exc:
+            form.add_error("jid", str(exc))
+        else:
+            messages.success(request, _("Now send the code below to the bot from %(jid)s.") % {"jid": code.jid})
+            return redirect("im_settings")
+    pending = LinkCode.objects.filter(
+        user=request.user, expires_at__gt=timezone.now(), attempts__lt=LINK_CODE_MAX_ATTEMPTS
+    ).order_by("-created_at")
+    return render(
+        request,
+        "imgateway/settings.html",
+        {
+            "form": form,
+            "linked": LinkedJid.objects.filter(user=request.user),
+            "pending": pending,
+            "bot_jid": bot_address(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def unlink(request: HttpRequest) -> HttpResponse:
+    jid = request.POST.get("jid", "")
+    if linking.unlink(request.user, jid):
+        messages.success(request, _("%(jid)s is no longer linked.") % {"jid": jid})
+    LinkCode.objects.filter(user=request.user, jid=jid).delete()
+    return redirect("im_settings")

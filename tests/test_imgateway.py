@@ -1,0 +1,299 @@
+"""The gateway's message handling, called directly (no socket): what each message gets back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from bookmarks.models import Bookmark
+from imgateway import outbox
+from imgateway.handling import Incoming, handle_message, subscription_allowed
+from imgateway.linking import LinkError, link_verified, start_link
+from imgateway.models import ChatSave, LinkCode, LinkedJid
+from tests.conftest import make_bookmark
+
+pytestmark = pytest.mark.django_db
+
+ALICE = "alice@example.org/phone"
+
+
+def say(body: str, sender: str = ALICE, oob: list[str] | None = None):
+    return handle_message(Incoming(sender, body, oob or [], "m1"))
+
+
+@pytest.fixture
+def alice(user):
+    link_verified(user, "alice@example.org")
+    return user
+
+
+# -- linking -------------------------------------------------------------------
+
+
+def test_the_link_code_sent_from_the_jid_links_it(user):
+    code = start_link(user, "Alice@Example.org")
+    reply = say(f"link {code.code.lower()}")
+    assert "Linked to alice" in reply.text
+    assert LinkedJid.objects.get(jid="alice@example.org").user == user
+    assert not LinkCode.objects.exists()
+
+
+def test_a_code_sent_from_another_jid_does_not_link(user):
+    code = start_link(user, "alice@example.org")
+    reply = say(f"link {code.code}", sender="mallory@example.org/x")
+    assert "not valid" in reply.text
+    assert not LinkedJid.objects.exists()
+
+
+def test_five_wrong_codes_void_the_code(user):
+    code = start_link(user, "alice@example.org")
+    for _ in range(5):
+        say("link WRONG123")
+    reply = say(f"link {code.code}")
+    assert "not valid" in reply.text
+    assert not LinkedJid.objects.exists()
+
+
+def test_an_expired_code_does_not_link(user):
+    code = start_link(user, "alice@example.org")
+    LinkCode.objects.filter(pk=code.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert "not valid" in say(f"link {code.code}").text
+    assert not LinkedJid.objects.exists()
+
+
+def test_a_jid_linked_to_one_account_cannot_be_claimed_by_another(alice, other_user):
+    with pytest.raises(LinkError):
+        start_link(other_user, "alice@example.org")
+
+
+def test_unlink_from_chat_removes_the_link(alice):
+    assert "no longer linked" in say("/unlink").text
+    assert not LinkedJid.objects.exists()
+
+
+def test_imlink_links_a_jid_as_verified(user, capsys):
+    call_command("imlink", "alice", "Alice@Example.org/res")
+    assert LinkedJid.objects.get().jid == "alice@example.org"
+
+
+def test_an_unknown_jid_gets_one_explanation_per_hour(db):
+    sender = f"stranger{timezone.now().timestamp()}@example.org/x"
+    first = say("https://example.com/a", sender=sender)
+    second = say("https://example.com/b", sender=sender)
+    assert "/settings/im/" in first.text
+    assert second.text is None
+    assert not Bookmark.objects.exists()
+
+
+# -- saving --------------------------------------------------------------------
+
+
+def test_a_url_with_tags_and_a_note_is_saved_and_awaits_confirmation(alice):
+    reply = say("great read https://example.com/post #python #web")
+    assert reply.text is None and reply.awaiting_confirmation
+    bookmark = Bookmark.objects.get()
+    assert (bookmark.url, bookmark.note, bookmark.source) == ("https://example.com/post", "great read", "im")
+    assert sorted(t.name for t in bookmark.tags.all()) == ["python", "web"]
+    assert ChatSave.objects.get().jid == ALICE
+
+
+def test_several_urls_in_one_message_share_tags_and_note(alice):
+    say("see later https://a.example/1, https://b.example/2 #x")
+    bookmarks = list(Bookmark.objects.order_by("url"))
+    assert [b.url for b in bookmarks] == ["https://a.example/1", "https://b.example/2"]
+    assert [(b.note, [t.name for t in b.tags.all()]) for b in bookmarks] == [("see later", ["x"])] * 2
+    assert ChatSave.objects.get().items.count() == 2
+
+
+def test_a_duplicate_is_answered_already_saved_with_the_date(alice):
+    make_bookmark(alice, url="https://example.com/old", created_at=timezone.now() - timedelta(days=400))
+    reply = say("https://example.com/old/")
+    assert reply.text.startswith("Already saved on ")
+    assert (timezone.now() - timedelta(days=400)).strftime("%Y-%m-%d") in reply.text
+    assert Bookmark.objects.count() == 1
+
+
+def test_invalid_pieces_are_named_in_the_reply(alice):
+    reply = say("ftp://files.example/x http://.bad https://ok.example/")
+    assert reply.awaiting_confirmation
+    lines = ChatSave.objects.get().lines
+    assert any("ftp://files.example/x" in line for line in lines)
+    assert any("http://.bad" in line for line in lines)
+
+
+def test_at_most_ten_urls_are_saved_and_the_rest_named(alice):
+    urls = [f"https://example.com/{i}" for i in range(12)]
+    say(" ".join(urls))
+    assert Bookmark.objects.count() == 10
+    lines = ChatSave.objects.get().lines
+    assert [u for u in urls[10:] if any(u in line for line in lines)] == urls[10:]
+
+
+def test_a_body_over_the_cap_saves_nothing(alice, settings):
+    body = "https://example.com/x " + "a" * settings.XMPP_MAX_BODY_BYTES
+    assert "too long" in say(body).text
+    assert not Bookmark.objects.exists()
+
+
+def test_a_body_at_the_cap_is_saved(alice, settings):
+    url = "https://example.com/x"
+    body = url + " " + "n" * (settings.XMPP_MAX_BODY_BYTES - len(url) - 1)
+    assert len(body.encode()) == settings.XMPP_MAX_BODY_BYTES
+    assert say(body).awaiting_confirmation
+    assert Bookmark.objects.get().url == url
+
+
+def test_an_oob_url_is_saved(alice):
+    say("", oob=["https://files.example/cat.jpg"])
+    assert Bookmark.objects.get().url == "https://files.example/cat.jpg"
+
+
+# -- commands ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["help", "/HELP", "帮助", "/帮助"])
+def test_help_lists_the_commands(db, word):
+    text = say(word).text
+    assert "recent" in text and "find" in text and "undo" in text
+
+
+@pytest.mark.parametrize("word", ["recent", "/Recent 2", "最近"])
+def test_recent_lists_the_newest_bookmarks(alice, word):
+    make_bookmark(alice, url="https://example.com/old", title="Old one")
+    newest = make_bookmark(alice, url="https://example.com/new", title="New one")
+    text = say(word).text
+    assert text.startswith(f"[{newest.pk}] New one")
+
+
+def test_recent_with_a_number_limits_the_list(alice):
+    for i in range(3):
+        make_bookmark(alice, url=f"https://example.com/{i}")
+    assert say("recent 1").text.count("https://") == 1
+
+
+@pytest.mark.parametrize("word", ["find", "/FIND", "搜索"])
+def test_find_searches_the_collection(alice, word):
+    make_bookmark(alice, url="https://example.com/a", title="Async Python")
+    make_bookmark(alice, url="https://example.com/b", title="Gardening")
+    text = say(f"{word} python").text
+    assert "Async Python" in text and "Gardening" not in text
+
+
+def test_find_says_when_nothing_matches(alice):
+    assert "Nothing found" in say("find zebra").text
+
+
+@pytest.mark.parametrize("word", ["tags", "标签"])
+def test_tags_lists_tags_with_counts(alice, word):
+    make_bookmark(alice, tags=["python", "web"])
+    make_bookmark(alice, tags=["python"])
+    assert say(word).text == "#python (2) #web (1)"
+
+
+@pytest.mark.parametrize("word", ["del", "/del", "删除"])
+def test_del_deletes_a_bookmark_by_id(alice, word):
+    bookmark = make_bookmark(alice)
+    assert "Deleted 1" in say(f"{word} {bookmark.pk}").text
+    assert not Bookmark.objects.exists()
+
+
+def test_del_cannot_delete_another_users_bookmark(alice, other_user):
+    theirs = make_bookmark(other_user)
+    assert "No such bookmark" in say(f"del {theirs.pk}").text
+    assert Bookmark.objects.filter(pk=theirs.pk).exists()
+
+
+@pytest.mark.parametrize("word", ["undo", "撤销"])
+def test_undo_removes_the_last_bookmark_saved_from_this_jid(alice, word):
+    say("https://example.com/first")
+    say("https://example.com/second")
+    assert "https://example.com/second" in say(word).text
+    assert [b.url for b in Bookmark.objects.all()] == ["https://example.com/first"]
+
+
+def test_undo_does_not_remove_a_bookmark_saved_on_the_web(alice):
+    make_bookmark(alice)
+    assert say("undo").text == "Nothing to undo."
+    assert Bookmark.objects.count() == 1
+
+
+def test_an_unknown_word_gets_a_one_line_hint(alice):
+    text = say("hello there").text
+    assert "help" in text and "\n" not in text
+
+
+def test_a_slash_word_that_is_no_command_gets_the_hint(alice):
+    assert "/frobnicate" not in say("/frobnicate").text and "help" in say("/frobnicate").text
+
+
+# -- confirmations -------------------------------------------------------------
+
+
+def test_a_finished_fetch_puts_one_confirmation_listing_every_url_on_the_stream(alice, settings):
+    client = outbox.redis_client()
+    client.delete(outbox.stream_name())
+    say("https://example.com/a https://example.com/b https://example.com/a-dup ftp://x.example/")
+    from bookmarks.signals import bookmark_fetched
+
+    bookmarks = list(Bookmark.objects.order_by("id"))
+    for i, bookmark in enumerate(bookmarks):
+        Bookmark.objects.filter(pk=bookmark.pk).update(status="ok", page_title=f"Page {i}")
+        bookmark.refresh_from_db()
+        bookmark_fetched.send(sender=Bookmark, bookmark=bookmark)
+        entries = client.xrange(outbox.stream_name())
+        assert len(entries) == (1 if i == len(bookmarks) - 1 else 0)
+    body = entries[0][1][b"body"].decode()
+    assert "Saved: Page 0\nhttps://example.com/a" in body
+    assert "Saved: Page 2\nhttps://example.com/a-dup" in body
+    assert "ftp://x.example/" in body
+    assert entries[0][1][b"to"].decode() == ALICE
+
+
+def test_the_sweep_requeues_a_confirmation_never_sent(alice):
+    client = outbox.redis_client()
+    client.delete(outbox.stream_name())
+    say("https://example.com/a")
+    Bookmark.objects.update(status="failed", fetch_error="HTTP 404")
+    assert outbox.resend_unsent() == 1  # complete but never queued (the signal was lost)
+    assert outbox.resend_unsent() == 0  # queued just now: not yet due again
+    ChatSave.objects.update(queued_at=timezone.now() - timedelta(minutes=5))
+    assert outbox.resend_unsent() == 1
+    assert outbox.mark_sent(ChatSave.objects.get().pk)
+    ChatSave.objects.update(queued_at=timezone.now() - timedelta(minutes=5))
+    assert outbox.resend_unsent() == 0
+    assert "without a title (HTTP 404)" in client.xrange(outbox.stream_name())[0][1][b"body"].decode()
+
+
+# -- roster --------------------------------------------------------------------
+
+
+def test_strangers_cannot_grow_the_roster_past_the_cap(alice, settings):
+    settings.XMPP_ROSTER_MAX_STRANGERS = 2
+    assert subscription_allowed("s3@example.org", ["s1@example.org"])
+    assert not subscription_allowed("s3@example.org", ["s1@example.org", "s2@example.org"])
+    assert subscription_allowed("alice@example.org", ["s1@example.org", "s2@example.org"])
+
+
+# -- the settings page ---------------------------------------------------------
+
+
+def test_the_settings_page_shows_a_code_and_the_bot_address(alice_client, settings):
+    settings.XMPP_JID = "bot@example.org"
+    response = alice_client.post("/settings/im/", {"jid": "Me@Example.org/laptop"}, follow=True)
+    code = LinkCode.objects.get()
+    assert code.jid == "me@example.org"
+    assert f"link {code.code}" in response.content.decode()
+    assert "bot@example.org" in response.content.decode()
+
+
+def test_the_settings_page_unlinks_a_jid(alice_client, user):
+    link_verified(user, "me@example.org")
+    alice_client.post("/settings/im/unlink/", {"jid": "me@example.org"})
+    assert not LinkedJid.objects.exists()
+
+
+def test_the_settings_page_requires_login(client):
+    assert client.get("/settings/im/").status_code == 302
