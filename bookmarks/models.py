@@ -64,6 +64,10 @@ class Bookmark(models.Model):
     fetched_at = models.DateTimeField(null=True, blank=True)
     fetch_attempts = models.PositiveSmallIntegerField(default=0)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    # Kept from imports and the Pinboard API (PRIVATE / TOREAD, ``shared`` /
+    # ``toread``) so an export gives them back; the site has no public pages.
+    is_private = models.BooleanField(default=False)
+    unread = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     # When it was last saved: re-saving a URL moves the bookmark to the top.
@@ -89,3 +93,55 @@ class Bookmark(models.Model):
     @property
     def host(self) -> str:
         return fallback_title(self.url).split("/", 1)[0]
+
+
+class AccessToken(models.Model):
+    """Per-user secrets: the API token (REST and Pinboard API) and the feed token."""
+
+    class Kind(models.TextChoices):
+        API = "api", _("API")
+        FEED = "feed", _("Feed")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "kind"], name="access_token_one_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}:{self.kind}"
+
+
+class ImportJob(models.Model):
+    """One uploaded import, run by a Celery task; the page polls its progress."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    file_name = models.CharField(max_length=255, blank=True)
+    # The uploaded file itself, until the task has read it.
+    content = models.BinaryField(blank=True)
+    folders_as_tags = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    # Up to a few dozen "reason: url" lines, for the page to show.
+    messages = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.state})"

@@ -170,6 +170,10 @@ def _ascii_host(hostname: str) -> str:
         raise InvalidURL("The link has no host name.")
     if ":" in host or re.fullmatch(r"[0-9.]+", host):
         return host  # an IP address literal (IPv6 was inside brackets)
+    if host.isascii() and all(_HOST_LABEL_RE.match(label) for label in host.split(".")):
+        # Plain ASCII labels come out of IDNA unchanged, or are accepted below
+        # when strict IDNA refuses them; skipping the encoder keeps bulk imports fast.
+        return host
     try:
         ascii_host = idna.encode(host, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):

@@ -1,0 +1,183 @@
+"""Import/export benchmark: a 100,000-bookmark Netscape file, bulk import vs. row-by-row saves.
+
+    .venv/bin/python bench/import.py                 # SQLite and PostgreSQL (when it answers)
+    .venv/bin/python bench/import.py --count 20000 --backends sqlite
+
+Each backend runs in a child process on a database of its own (a temporary
+SQLite file; a scratch PostgreSQL database that is dropped afterwards), so the
+numbers never touch a real collection. Figures:
+
+- parse:  reading the file into entries (bookmarks.netscape);
+- import: ``services.import_bookmarks`` for the whole file (parse included);
+- export: ``export_bookmarks`` writing the whole collection back out;
+- naive:  ``services.save_url`` one bookmark at a time, timed on the first
+  ``--naive`` entries and extrapolated to the full count (a full run would
+  take many minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+WORDS = [
+    "python",
+    "django",
+    "bookmark",
+    "search",
+    "tag",
+    "web",
+    "read",
+    "later",
+    "news",
+    "rust",
+    "go",
+    "data",
+    "cloud",
+    "music",
+    "art",
+    "book",
+    "film",
+]
+
+
+def make_file(path: Path, count: int) -> None:
+    rng = random.Random(42)
+    base = 1_500_000_000
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<META HTTP-EQUIV="Content-Type" CONTENT="text/html; ')
+        out.write('charset=UTF-8">\n<TITLE>Bookmarks</TITLE>\n<H1>Bookmarks</H1>\n<DL><p>\n')
+        for i in range(count):
+            if i % 1000 == 0:
+                out.write(f"<DT><H3>Folder {i // 1000}</H3>\n<DL><p>\n")
+            tags = ",".join(rng.sample(WORDS, rng.randint(0, 4)))
+            stamp = base + i * 60
+            title = " ".join(rng.choices(WORDS, k=6)).title()
+            out.write(
+                f'<DT><A HREF="https://site{i % 5000}.example.com/post/{i}?utm_source=x" ADD_DATE="{stamp}" '
+                f'LAST_MODIFIED="{stamp + 30}" PRIVATE="{i % 7 == 0:d}" TOREAD="{i % 11 == 0:d}" '
+                f'TAGS="{tags}">{title} #{i}</A>\n'
+            )
+            if i % 3 == 0:
+                out.write(f"<DD>Notes about {title.lower()} &amp; more\n")
+            if i % 1000 == 999 or i == count - 1:
+                out.write("</DL><p>\n")
+        out.write("</DL><p>\n")
+
+
+def run_backend(database_url: str, file: Path, naive: int) -> None:
+    """In the child: migrate the scratch database, then time everything."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "favsite.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from bookmarks import netscape, services
+    from bookmarks.models import Bookmark
+
+    call_command("migrate", verbosity=0)
+    users = get_user_model().objects
+    bulk_user = users.create_user("bulk")
+    naive_user = users.create_user("naive")
+    data = file.read_bytes()
+
+    t0 = time.perf_counter()
+    entries = netscape.parse(netscape.decode(data))
+    parse_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    entries = netscape.parse(netscape.decode(data))
+    result = services.import_bookmarks(bulk_user, entries)
+    import_s = time.perf_counter() - t0
+    assert result.created == len(entries), result
+
+    t0 = time.perf_counter()
+    again = services.import_bookmarks(bulk_user, netscape.parse(netscape.decode(data)))
+    reimport_s = time.perf_counter() - t0
+    assert again.updated == len(entries), again
+
+    out = Path(tempfile.mkdtemp()) / "export.html"
+    t0 = time.perf_counter()
+    call_command("export_bookmarks", user="bulk", output=str(out), stderr=open(os.devnull, "w"))  # noqa: SIM115
+    export_s = time.perf_counter() - t0
+    exported = out.read_text(encoding="utf-8").count("<DT><A ")
+    assert exported == len(entries), exported
+
+    subset = entries[:naive]
+    t0 = time.perf_counter()
+    for entry in subset:
+        services.save_url(
+            naive_user, entry.url, title=entry.title, tags=entry.tags, note=entry.note, added_at=entry.created_at
+        )
+    naive_s = time.perf_counter() - t0
+    assert Bookmark.objects.filter(owner=naive_user).count() == len(subset)
+    naive_full = naive_s * len(entries) / len(subset)
+
+    n = len(entries)
+    print(f"  bookmarks            {n:>10,}")
+    print(f"  parse only           {parse_s:>9.2f} s")
+    print(f"  import (bulk)        {import_s:>9.2f} s   {n / import_s:>9,.0f} /s")
+    print(f"  re-import (all known){reimport_s:>9.2f} s   {n / reimport_s:>9,.0f} /s")
+    print(f"  export               {export_s:>9.2f} s   {n / export_s:>9,.0f} /s")
+    print(
+        f"  naive save_url       {naive_s:>9.2f} s for {len(subset):,} -> {naive_full:.0f} s for {n:,} "
+        f"(extrapolated; {naive_full / import_s:.0f}x the bulk import)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--naive", type=int, default=2_000, help="entries saved one by one (then extrapolated)")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--child", nargs=2, metavar=("DATABASE_URL", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_backend(args.child[0], Path(args.child[1]), args.naive)
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="favsite-bench-"))
+    file = workdir / "bookmarks.html"
+    make_file(file, args.count)
+    print(f"file: {args.count:,} bookmarks, {file.stat().st_size / 1e6:.1f} MB")
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            print("SQLite")
+            subprocess.run(
+                [sys.executable, __file__, "--naive", str(args.naive), "--child", url, str(file)], check=True
+            )
+        elif backend == "postgres":
+            import psycopg
+
+            name = f"favsite_bench_{os.getpid()}"
+            try:
+                admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+            except psycopg.OperationalError:
+                print("PostgreSQL does not answer: skipped")
+                continue
+            admin.execute(f'CREATE DATABASE "{name}"')
+            try:
+                print("PostgreSQL")
+                url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+                cmd = [sys.executable, __file__, "--naive", str(args.naive), "--child", url, str(file)]
+                subprocess.run(cmd, check=True)
+            finally:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.close()
+
+
+if __name__ == "__main__":
+    main()

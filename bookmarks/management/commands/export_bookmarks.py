@@ -1,0 +1,43 @@
+"""``python manage.py export_bookmarks --user USERNAME [-o FILE]``: Netscape bookmark HTML."""
+
+from __future__ import annotations
+
+import sys
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from bookmarks import netscape
+from bookmarks.exporting import bookmark_entries
+from bookmarks.models import Bookmark
+from bookmarks.progress import ProgressBar
+
+
+class Command(BaseCommand):
+    help = "Write a user's bookmarks as a Netscape bookmark file (to stdout, or -o FILE)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--user", required=True)
+        parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            user = get_user_model().objects.get(username=options["user"])
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"no user named {options['user']!r}") from None
+        total = Bookmark.objects.filter(owner=user).count()
+        bar = ProgressBar("exporting", self.stderr._out)
+        out = open(options["output"], "w", encoding="utf-8") if options["output"] else sys.stdout  # noqa: SIM115
+        try:
+            done = 0
+            for chunk in netscape.write(bookmark_entries(user)):
+                out.write(chunk)
+                if chunk.startswith("<DT>"):
+                    done += 1
+                    if done % 500 == 0 or done == total:
+                        bar.update(done, total)
+            if total == 0:
+                bar.update(0, 0)
+        finally:
+            if out is not sys.stdout:
+                out.close()

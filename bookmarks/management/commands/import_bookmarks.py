@@ -1,0 +1,43 @@
+"""``python manage.py import_bookmarks FILE --user USERNAME [--folders-as-tags]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from bookmarks import services
+from bookmarks.interchange import UnreadableFile, read_bookmark_file
+from bookmarks.progress import ProgressBar
+
+
+class Command(BaseCommand):
+    help = "Import a Netscape bookmark file (browsers, Pinboard, Delicious...) or a Pinboard JSON export."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--user", required=True, help="the username that receives the bookmarks")
+        parser.add_argument("--folders-as-tags", action="store_true", help="tag each bookmark with its folders")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            user = get_user_model().objects.get(username=options["user"])
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"no user named {options['user']!r}") from None
+        try:
+            entries = read_bookmark_file(options["file"].read_bytes())
+        except (OSError, UnreadableFile) as exc:
+            raise CommandError(str(exc)) from None
+        bar = ProgressBar("importing", self.stderr._out)
+        result = services.import_bookmarks(
+            user, entries, folders_as_tags=options["folders_as_tags"], progress=bar.update
+        )
+        for url, reason in result.skipped:
+            self.stderr.write(f"skipped {url}: {reason}")
+        for url, message in result.warnings:
+            self.stderr.write(f"warning {url}: {message}")
+        self.stdout.write(
+            f"{len(entries)} in the file: {result.created} new, {result.updated} already saved (updated), "
+            f"{len(result.skipped)} skipped"
+        )
