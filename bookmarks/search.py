@@ -1,23 +1,115 @@
 """Searching a user's bookmarks.
 
-Words are ANDed; each must appear (ignoring case) in the title, the page
-title, the URL, the note or the description.
+Query syntax (see docs/DESIGN.md, "Search"):
+
+- ``word``: must appear, ignoring case, as a substring of the title, the page
+  title, the URL, the note or the description; several words are ANDed;
+- ``"exact phrase"`` (also with Chinese quotes “…”): the phrase as a substring;
+- ``#tag``: the bookmark has that tag (ignoring case);
+- ``-word``, ``-"phrase"``, ``-#tag``: excludes.
+
+Acceleration, both kept in sync by the database itself (migration 0003):
+PostgreSQL has a pg_trgm GIN index over the concatenated text, which ILIKE
+uses for any term of three or more characters; SQLite has an FTS5 trigram
+table filled by triggers. Trigrams cannot find shorter terms (two-character
+Chinese words such as 收藏), so those are plain scans, narrowed by the other
+terms of the query.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Exists, Func, Lookup, OuterRef, Q, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 
 from bookmarks.models import Bookmark
 
 SEARCH_FIELDS = ("title", "page_title", "url", "note", "description")
 MAX_TERMS = 20
+MAX_TERM_LENGTH = 200
+# Shorter terms have no trigram: the indexes cannot answer them.
+TRIGRAM = 3
+FTS_TABLE = "bookmarks_bookmark_fts"
+_FTS_MATCH_SQL = "SELECT rowid FROM bookmarks_bookmark_fts WHERE bookmarks_bookmark_fts MATCH %s"
+
+_TOKEN_RE = re.compile(r'(-?)(?:["“”]([^"“”]*)["“”]?|(\S+))')
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    tag: bool = False
+    exclude: bool = False
+
+
+def parse_query(query: str) -> list[Term]:
+    """The terms of a query string, in order; empty pieces are dropped."""
+    terms: list[Term] = []
+    for match in _TOKEN_RE.finditer(query or ""):
+        negated, phrase, word = match.group(1) == "-", match.group(2), match.group(3)
+        if phrase is not None:
+            text, tag = " ".join(phrase.split()), False
+        elif word.startswith("#"):
+            text, tag = word.lstrip("#"), True
+        else:
+            text, tag = word, False
+        if text:
+            terms.append(Term(text[:MAX_TERM_LENGTH], tag=tag, exclude=negated))
+    return terms[:MAX_TERMS]
 
 
 def search_bookmarks(queryset: QuerySet[Bookmark], query: str) -> QuerySet[Bookmark]:
-    for term in query.split()[:MAX_TERMS]:
-        matches = Q()
-        for field in SEARCH_FIELDS:
-            matches |= Q(**{f"{field}__icontains": term})
-        queryset = queryset.filter(matches)
+    """``queryset`` narrowed to the bookmarks matching ``query``."""
+    for term in parse_query(query):
+        condition = _tag_condition(term.text) if term.tag else _text_condition(term.text)
+        queryset = queryset.exclude(condition) if term.exclude else queryset.filter(condition)
     return queryset
+
+
+def _tag_condition(name: str) -> Q:
+    through = Bookmark.tags.through
+    return Q(Exists(through.objects.filter(bookmark_id=OuterRef("pk"), tag__name__iexact=name)))
+
+
+def _text_condition(text: str) -> Q:
+    if connection.vendor == "postgresql":
+        return Q(ILike(SearchDocument(*SEARCH_FIELDS), _like_pattern(text)))
+    if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
+        # The trigram tokenizer folds case and matches a quoted string as a substring.
+        quoted = '"' + text.replace('"', '""') + '"'
+        matches = RawSQL(_FTS_MATCH_SQL, (quoted,))  # noqa: S611 (constant SQL, the term is a parameter)
+        return Q(id__in=matches)
+    return _scan_condition(text)
+
+
+def _scan_condition(text: str) -> Q:
+    condition = Q()
+    for field in SEARCH_FIELDS:
+        condition |= Q(**{f"{field}__icontains": text})
+    return condition
+
+
+class SearchDocument(Func):
+    """PostgreSQL: ``title || '\\n' || page_title || ...``, the expression of the
+    ``bookmark_search_trgm`` GIN index (migration 0003), so the planner can use
+    it. The newline keeps a term from matching across two fields."""
+
+    arg_joiner = " || E'\\n' || "
+    template = "(%(expressions)s)"
+    output_field = TextField()
+
+
+class ILike(Lookup):
+    lookup_name = "ilike"
+
+    def as_sql(self, compiler, connection):  # noqa: ANN001, ANN201 (Django's signature)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
+
+
+def _like_pattern(text: str) -> str:
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"

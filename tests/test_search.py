@@ -1,0 +1,107 @@
+"""Search semantics (bookmarks.search), the same table on SQLite and PostgreSQL."""
+
+import pytest
+
+from bookmarks import services
+from bookmarks.models import Bookmark
+from bookmarks.search import parse_query, search_bookmarks
+from tests.conftest import make_bookmark
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def library(user):
+    """A small collection with English, Chinese, URLs, notes and tags."""
+    make_bookmark(user, "https://docs.djangoproject.com/en/5.2/", title="Django documentation", tags="python web")
+    make_bookmark(user, "https://example.com/flask", title="Flask Quickstart", note="micro framework", tags="python")
+    make_bookmark(user, "https://news.example.cn/a", title="我的收藏夹整理方法", tags="中文")
+    make_bookmark(user, "https://example.cn/url", title="如何保存网址", note="收藏 技巧")
+    make_bookmark(user, "https://example.org/rust", title="The Rust Book", description="Learn Rust, the exact phrase")
+    return user
+
+
+def titles(user, query):
+    return sorted(b.display_title for b in search_bookmarks(Bookmark.objects.filter(owner=user), query))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("django", ["Django documentation"]),
+        ("DJANGO", ["Django documentation"]),
+        ("dJaNgO DOCUMENTATION", ["Django documentation"]),
+        ("quickstart FRAMEWORK", ["Flask Quickstart"]),
+        ("python", []),
+        ("收藏", ["如何保存网址", "我的收藏夹整理方法"]),
+        ("网址", ["如何保存网址"]),
+        ("收藏夹", ["我的收藏夹整理方法"]),
+        ("收藏夹整理", ["我的收藏夹整理方法"]),
+        ("djangoproject.com/en", ["Django documentation"]),
+        ("news.example.cn", ["我的收藏夹整理方法"]),
+        ('"exact phrase"', ["The Rust Book"]),
+        ('"phrase exact"', []),
+        ("“收藏夹整理”", ["我的收藏夹整理方法"]),
+        ("#python", ["Django documentation", "Flask Quickstart"]),
+        ("#PYTHON flask", ["Flask Quickstart"]),
+        ("#python -flask", ["Django documentation"]),
+        ("-收藏", ["Django documentation", "Flask Quickstart", "The Rust Book"]),
+        ("example -#python -rust", ["如何保存网址", "我的收藏夹整理方法"]),
+        ('-"micro framework" #python', ["Django documentation"]),
+        ("qu", ["Flask Quickstart"]),
+        ("nothing-like-this", []),
+        ("#nosuchtag", []),
+        ("", ["Django documentation", "Flask Quickstart", "The Rust Book", "如何保存网址", "我的收藏夹整理方法"]),
+    ],
+)
+def test_search_semantics(library, query, expected):
+    assert titles(library, query) == expected
+
+
+def test_like_wildcards_in_a_term_are_literal(user):
+    make_bookmark(user, title="100% pure")
+    make_bookmark(user, title="1000 pure")
+    assert titles(user, "100%") == ["100% pure"]
+    assert titles(user, "0_p") == []
+
+
+def test_a_quote_inside_a_term_does_not_break_the_query(user):
+    make_bookmark(user, title='say "hello" there')
+    assert titles(user, 'y"hel') == []
+    assert titles(user, '"hello"') == ['say "hello" there']
+
+
+def test_search_finds_a_title_fetched_after_saving(user):
+    bookmark = make_bookmark(user, "https://example.com/later")
+    Bookmark.objects.filter(pk=bookmark.pk).update(page_title="Arrived later from the page")
+    assert titles(user, "arrived later") == ["Arrived later from the page"]
+
+
+def test_search_forgets_an_edited_away_title(user):
+    bookmark = make_bookmark(user, title="Old words here")
+    services.edit_bookmark(bookmark, url=bookmark.url, title="New words", tags="", note="")
+    assert titles(user, "old") == []
+    assert titles(user, "new words") == ["New words"]
+
+
+def test_search_forgets_a_deleted_bookmark(user):
+    bookmark = make_bookmark(user, title="Gone soon")
+    services.delete_bookmarks(user, [bookmark.id])
+    assert titles(user, "gone") == []
+
+
+def test_search_never_returns_another_users_bookmarks(user, other_user):
+    make_bookmark(other_user, title="Secret django notes")
+    assert titles(user, "django") == []
+
+
+def test_parse_query_reads_each_operator():
+    terms = parse_query('web "two words" #Tag -skip -#old -"bad phrase"')
+    assert [(t.text, t.tag, t.exclude) for t in terms] == [
+        ("web", False, False),
+        ("two words", False, False),
+        ("Tag", True, False),
+        ("skip", False, True),
+        ("old", True, True),
+        ("bad phrase", False, True),
+    ]
