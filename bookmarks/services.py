@@ -6,30 +6,39 @@ functions; none of them saves a ``Bookmark`` by itself.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from bookmarks.entries import BookmarkEntry
+from bookmarks.metadata import PageMetadata
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, clean_url, normalize_url, url_hash
+from bookmarks.signals import bookmark_fetched
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DuplicateURL",
-    "ImportResult",
     "InvalidURL",
     "SaveResult",
+    "begin_fetch",
     "delete_bookmarks",
     "edit_bookmark",
-    "import_bookmarks",
     "parse_tags",
+    "queue_fetch",
+    "record_metadata",
+    "refresh_metadata",
     "save_url",
+    "sweep_stale_fetches",
 ]
 
 NOTE_MAX_LENGTH = 10_000
@@ -42,16 +51,6 @@ class DuplicateURL(ValueError):
     def __init__(self, existing: Bookmark):
         super().__init__("You already have a bookmark for this link.")
         self.existing = existing
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    # (url, reason) for every entry that was not imported.
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    # (url, message) for entries imported with a repair (an unreadable date).
-    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,6 @@ def save_url(
     note: str = "",
     source: str = Bookmark.Source.WEB,
     added_at: datetime | None = None,
-    is_private: bool | None = None,
-    unread: bool | None = None,
 ) -> SaveResult:
     """Save ``url`` for ``user``; re-saving a URL they have updates that bookmark.
 
@@ -110,7 +107,6 @@ def save_url(
                 existing = Bookmark.objects.select_for_update().filter(owner=user, url_hash=digest).first()
                 if existing is not None:
                     _update_existing(existing, title, note, when)
-                    _set_flags(existing, is_private, unread)
                     _add_tags(existing, tag_names)
                     return SaveResult(existing, created=False, first_saved_at=existing.created_at)
                 bookmark = Bookmark.objects.create(
@@ -123,27 +119,17 @@ def save_url(
                     source=source,
                     created_at=when,
                     added_at=when,
-                    is_private=bool(is_private),
-                    unread=bool(unread),
                 )
                 _add_tags(bookmark, tag_names)
+                queue_fetch(bookmark.id)
                 return SaveResult(bookmark, created=True, first_saved_at=bookmark.created_at)
         except IntegrityError:
             continue  # another process inserted the same URL first: update it instead
     raise RuntimeError(f"could not save {url!r}: the database kept refusing the row")
 
 
-def edit_bookmark(
-    bookmark: Bookmark,
-    *,
-    url: str,
-    title: str,
-    tags: str | Iterable[str],
-    note: str,
-    is_private: bool | None = None,
-    unread: bool | None = None,
-) -> Bookmark:
-    """Change a bookmark from the edit form or the API. Raises ``InvalidURL`` or ``DuplicateURL``."""
+def edit_bookmark(bookmark: Bookmark, *, url: str, title: str, tags: str | Iterable[str], note: str) -> Bookmark:
+    """Change a bookmark from the edit form. Raises ``InvalidURL`` or ``DuplicateURL``."""
     url = clean_url(url)
     key = normalize_url(url)
     digest = url_hash(key)
@@ -156,33 +142,110 @@ def edit_bookmark(
             bookmark.status = Bookmark.Status.PENDING
             bookmark.page_title = bookmark.description = bookmark.fetch_error = ""
             bookmark.fetch_attempts = 0
+            queue_fetch(bookmark.id)
         title = _clean_text(title)[:500]
         # Keeping the fetched title unchanged in the form is not "typing" one.
         bookmark.title = "" if title == bookmark.page_title else title
         bookmark.note = _clean_text(note)[:NOTE_MAX_LENGTH]
-        if is_private is not None:
-            bookmark.is_private = is_private
-        if unread is not None:
-            bookmark.unread = unread
         bookmark.save()
         bookmark.tags.set(_get_or_create_tags(bookmark.owner_id, parse_tags(tags)))
     return bookmark
 
 
-def import_bookmarks(
-    user: AbstractBaseUser,
-    entries: Iterable[BookmarkEntry],
-    *,
-    folders_as_tags: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> ImportResult:
-    """Save many bookmarks at once (files, Pinboard JSON), merging like ``save_url``.
+def queue_fetch(bookmark_id: int) -> None:
+    """Queue ``fetch_metadata`` for this bookmark once the current transaction commits."""
+    transaction.on_commit(lambda: _send_fetch(bookmark_id))
 
-    Runs in batches with bulk inserts; see ``bookmarks.bulk_import``.
+
+def _send_fetch(bookmark_id: int) -> None:
+    from bookmarks.tasks import fetch_metadata  # tasks import this module
+
+    try:
+        fetch_metadata.delay(bookmark_id)
+    except Exception:  # the row stays pending; the beat sweep queues it again later
+        logger.warning("could not queue fetch_metadata(%s); the sweep will retry", bookmark_id, exc_info=True)
+
+
+def refresh_metadata(bookmark: Bookmark) -> Bookmark:
+    """Fetch the page again ("refresh title"). The current title stays until a new one arrives."""
+    with transaction.atomic():
+        Bookmark.objects.filter(pk=bookmark.pk).update(
+            status=Bookmark.Status.PENDING, fetch_attempts=0, fetch_error="", updated_at=timezone.now()
+        )
+        queue_fetch(bookmark.pk)
+    bookmark.refresh_from_db()
+    return bookmark
+
+
+def begin_fetch(bookmark_id: int) -> Bookmark | None:
+    """Claim a pending bookmark for one fetch attempt; None when it is gone or no longer pending."""
+    claimed = Bookmark.objects.filter(pk=bookmark_id, status=Bookmark.Status.PENDING).update(
+        fetch_attempts=F("fetch_attempts") + 1, updated_at=timezone.now()
+    )
+    return Bookmark.objects.filter(pk=bookmark_id).first() if claimed else None
+
+
+def record_metadata(bookmark_id: int, metadata: PageMetadata, *, final: bool = True) -> Bookmark | None:
+    """Store what a fetch found. ``final=False``: a retry follows, only the error is noted.
+
+    A final result sets ``ok`` or ``failed`` and, after commit, sends
+    ``bookmark_fetched``. A bookmark no longer pending (done already, or
+    deleted) is left alone, so running a fetch twice changes nothing more.
+    The title the person typed (``title``) is never touched.
     """
-    from bookmarks.bulk_import import run_import  # the bulk machinery needs this module's helpers
+    with transaction.atomic():
+        bookmark = Bookmark.objects.select_for_update().filter(pk=bookmark_id, status=Bookmark.Status.PENDING).first()
+        if bookmark is None:
+            return None
+        bookmark.http_status = metadata.http_status
+        bookmark.fetch_error = (metadata.error or "")[:500]
+        if not final:
+            bookmark.save(update_fields=["http_status", "fetch_error", "updated_at"])
+            return bookmark
+        bookmark.final_url = metadata.final_url
+        bookmark.fetched_at = timezone.now()
+        if metadata.ok:
+            bookmark.status = Bookmark.Status.OK
+            bookmark.page_title = metadata.title[:500]
+            bookmark.description = metadata.description
+            bookmark.site_name = metadata.site_name[:200]
+            bookmark.favicon_url = metadata.favicon_url
+            bookmark.image_url = metadata.image_url
+        else:
+            # A failed fetch keeps any earlier page title; display_title falls back to the URL.
+            bookmark.status = Bookmark.Status.FAILED
+        bookmark.save()
+        _announce_fetched(bookmark)
+    return bookmark
 
-    return run_import(user, entries, folders_as_tags=folders_as_tags, progress=progress)
+
+def sweep_stale_fetches(now: datetime | None = None, batch: int = 1000) -> tuple[int, int]:
+    """Queue again bookmarks left pending too long (lost task, dead worker); give up on the over-tried.
+
+    Returns (queued again, given up). A row is touched before it is queued,
+    so the next sweep leaves it alone until it is stale again.
+    """
+    now = now or timezone.now()
+    stale = Bookmark.objects.filter(
+        status=Bookmark.Status.PENDING, updated_at__lt=now - timedelta(seconds=settings.FETCH_STALE_AFTER)
+    )
+    queued = given_up = 0
+    for bookmark_id, attempts in stale.order_by("updated_at").values_list("id", "fetch_attempts")[:batch]:
+        with transaction.atomic():
+            row = stale.filter(pk=bookmark_id)
+            if attempts >= settings.FETCH_MAX_ATTEMPTS:
+                error = f"gave up after {attempts} attempts"
+                if row.update(status=Bookmark.Status.FAILED, fetch_error=error, fetched_at=now, updated_at=now):
+                    given_up += 1
+                    _announce_fetched(Bookmark.objects.get(pk=bookmark_id))
+            elif row.update(updated_at=now):
+                queued += 1
+                queue_fetch(bookmark_id)
+    return queued, given_up
+
+
+def _announce_fetched(bookmark: Bookmark) -> None:
+    transaction.on_commit(lambda: bookmark_fetched.send(sender=Bookmark, bookmark=bookmark))
 
 
 def delete_bookmarks(user: AbstractBaseUser, ids: Iterable[int]) -> int:
@@ -192,34 +255,13 @@ def delete_bookmarks(user: AbstractBaseUser, ids: Iterable[int]) -> int:
 
 
 def _update_existing(bookmark: Bookmark, title: str, note: str, when: datetime) -> None:
-    merge_resave(bookmark, title, note, when)
-    bookmark.save(update_fields=["title", "note", "added_at", "updated_at"])
-
-
-def merge_resave(bookmark: Bookmark, title: str, note: str, when: datetime) -> None:
-    """Re-saving rules, without saving: a typed title wins, the note is appended, it moves up.
-
-    Shared by ``save_url`` and the bulk importer so both merge alike.
-    """
     if title:
         bookmark.title = title
     if note and note not in bookmark.note:
         bookmark.note = f"{bookmark.note}\n\n{note}" if bookmark.note else note
         bookmark.note = bookmark.note[-NOTE_MAX_LENGTH:]
     bookmark.added_at = max(when, bookmark.added_at)
-
-
-def _set_flags(bookmark: Bookmark, is_private: bool | None, unread: bool | None) -> None:
-    """Private/unread change on a re-save only when the caller says so (the Pinboard API does)."""
-    changed = {}
-    if is_private is not None and is_private != bookmark.is_private:
-        changed["is_private"] = is_private
-    if unread is not None and unread != bookmark.unread:
-        changed["unread"] = unread
-    if changed:
-        for name, value in changed.items():
-            setattr(bookmark, name, value)
-        bookmark.save(update_fields=[*changed, "updated_at"])
+    bookmark.save(update_fields=["title", "note", "added_at", "updated_at"])
 
 
 def _add_tags(bookmark: Bookmark, names: list[str]) -> None:

@@ -1,0 +1,39 @@
+"""Celery tasks. They receive ids, re-read rows, and write through ``bookmarks.services``."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from bookmarks import services
+from bookmarks.metadata import fetch_page_metadata
+
+MAX_RETRIES = 3
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def fetch_metadata(self, bookmark_id: int) -> str:
+    """Fetch the page of a pending bookmark and record what it says.
+
+    Timeouts, connection errors and 5xx are retried with growing delays (at
+    most ``MAX_RETRIES`` times); refusals, 4xx and non-HTML are final. A
+    bookmark that is gone or no longer pending is skipped, so a duplicate
+    delivery does nothing. The fetcher keeps its own deadline: the threads
+    pool ignores Celery time limits.
+    """
+    bookmark = services.begin_fetch(bookmark_id)
+    if bookmark is None:
+        return "skipped"
+    metadata = fetch_page_metadata(bookmark.url)
+    retry = metadata.retryable and self.request.retries < MAX_RETRIES
+    services.record_metadata(bookmark_id, metadata, final=not retry)
+    if retry:
+        raise self.retry(countdown=settings.FETCH_RETRY_DELAY * 3**self.request.retries)
+    return "ok" if metadata.ok else "failed"
+
+
+@shared_task(ignore_result=True)
+def sweep_stale_fetches() -> dict[str, int]:
+    """Beat: queue again bookmarks left pending too long; give up on those tried too often."""
+    queued, given_up = services.sweep_stale_fetches()
+    return {"queued": queued, "given_up": given_up}

@@ -1,0 +1,210 @@
+"""Saving a bookmark gets its page metadata through Redis and a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from bookmarks import services
+from bookmarks.models import Bookmark
+from bookmarks.normalize import fallback_title
+from bookmarks.signals import bookmark_fetched
+from bookmarks.tasks import fetch_metadata
+from tests.conftest import make_bookmark, make_user
+from tests.fixtures.celery import celery_subprocess_env, purge_queues, running_worker, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def finished(bookmark: Bookmark) -> Bookmark:
+    return wait_for(lambda: Bookmark.objects.get(pk=bookmark.pk), lambda b: b.status != Bookmark.Status.PENDING)
+
+
+def page(title: str, head: str = "") -> str:
+    return f"<html><head>{head}<title>{title}</title></head><body><p>x</p></body></html>"
+
+
+def test_a_saved_url_gets_its_page_title_from_the_worker(celery_worker, page_server):
+    url = page_server.route("/", page("Hello from the page", '<meta name="description" content="About it">'))
+    bookmark = finished(make_bookmark(make_user(), url=url))
+    assert (bookmark.status, bookmark.page_title, bookmark.description) == ("ok", "Hello from the page", "About it")
+    assert (bookmark.http_status, bookmark.fetch_error, bookmark.fetch_attempts) == (200, "", 1)
+    assert bookmark.final_url == url and bookmark.fetched_at is not None
+
+
+def test_titles_in_several_encodings_arrive_through_the_worker(celery_worker, page_server):
+    user = make_user()
+    cases = {
+        "/gbk": (page("朱镕基的收藏", '<meta charset="gb2312">').encode("gbk"), "text/html", "朱镕基的收藏"),
+        "/big5": (page("繁體中文網站").encode("big5"), "text/html; charset=big5", "繁體中文網站"),
+        "/sjis": (page("日本語", '<meta charset="shift_jis">').encode("shift_jis"), "text/html", "日本語"),
+    }
+    saved = {}
+    for path, (body, content_type, _title) in cases.items():
+        url = page_server.route(path, body, headers={"Content-Type": content_type})
+        saved[path] = make_bookmark(user, url=url)
+    for path, (_body, _type, title) in cases.items():
+        assert finished(saved[path]).page_title == title
+
+
+def test_a_typed_title_is_never_overwritten_by_the_fetch(celery_worker, page_server):
+    url = page_server.route("/", page("What the page says"))
+    bookmark = finished(make_bookmark(make_user(), url=url, title="What I typed"))
+    assert (bookmark.title, bookmark.page_title, bookmark.display_title) == (
+        "What I typed",
+        "What the page says",
+        "What I typed",
+    )
+
+
+def test_a_missing_page_fails_at_once_without_retries(celery_worker, page_server):
+    url = page_server.url("/missing")
+    bookmark = finished(make_bookmark(make_user(), url=url))
+    assert (bookmark.status, bookmark.http_status, bookmark.fetch_error) == ("failed", 404, "HTTP 404")
+    assert bookmark.fetch_attempts == 1
+    assert page_server.requests == ["/missing"]
+    assert bookmark.display_title == fallback_title(url)  # readable
+
+
+def test_a_refused_address_fails_at_once_and_says_why(celery_worker, page_server, settings):
+    settings.FETCH_ALLOW_NETWORKS = []
+    bookmark = finished(make_bookmark(make_user(), url=page_server.url("/")))
+    assert bookmark.status == "failed"
+    assert bookmark.fetch_error == "blocked: 127.0.0.1 is not a public address"
+    assert bookmark.fetch_attempts == 1
+
+
+def test_a_server_error_is_retried_three_times_then_fails(celery_worker, page_server, settings):
+    settings.FETCH_RETRY_DELAY = 0.05
+    url = page_server.route("/", "busy", status=503)
+    bookmark = finished(make_bookmark(make_user(), url=url))
+    assert (bookmark.status, bookmark.http_status, bookmark.fetch_error) == ("failed", 503, "HTTP 503")
+    assert bookmark.fetch_attempts == 4
+    assert page_server.requests == ["/"] * 4
+
+
+def test_a_server_error_that_recovers_ends_ok(celery_worker, page_server, settings):
+    settings.FETCH_RETRY_DELAY = 0.3
+    url = page_server.route("/", "busy", status=503)
+    bookmark = make_bookmark(make_user(), url=url)
+    page_server.wait_for_request("/")
+    page_server.route("/", page("Back again"))
+    bookmark = finished(bookmark)
+    assert (bookmark.status, bookmark.page_title, bookmark.fetch_error) == ("ok", "Back again", "")
+
+
+def test_bookmark_fetched_is_sent_once_when_the_fetch_has_ended(celery_worker, page_server, settings):
+    settings.FETCH_RETRY_DELAY = 0.05
+    received = []
+
+    def listener(sender, bookmark, **kwargs):
+        received.append((bookmark.pk, bookmark.status))
+
+    bookmark_fetched.connect(listener)
+    try:
+        bookmark = finished(make_bookmark(make_user(), url=page_server.route("/", "busy", status=500)))
+        wait_for(lambda: list(received), bool)
+    finally:
+        bookmark_fetched.disconnect(listener)
+    assert received == [(bookmark.pk, "failed")]
+
+
+def test_running_the_task_twice_changes_nothing_more(page_server):
+    # No worker in this test: the task runs here, twice.
+    bookmark = make_bookmark(make_user(), url=page_server.route("/", page("Once")))
+    assert fetch_metadata.apply(args=(bookmark.pk,)).get() == "ok"
+    first = Bookmark.objects.get(pk=bookmark.pk)
+    assert fetch_metadata.apply(args=(bookmark.pk,)).get() == "skipped"
+    assert Bookmark.objects.get(pk=bookmark.pk).__dict__ | {"_state": None} == first.__dict__ | {"_state": None}
+    assert page_server.requests == ["/"]
+
+
+def test_the_task_returns_quietly_for_a_deleted_bookmark():
+    assert fetch_metadata.apply(args=(987654321,)).get() == "skipped"
+
+
+def test_refresh_fetches_the_title_again_and_keeps_the_old_one_meanwhile(celery_worker, page_server):
+    url = page_server.route("/", page("Old title"))
+    bookmark = finished(make_bookmark(make_user(), url=url))
+    page_server.route("/", page("New title"))
+    refreshed = services.refresh_metadata(bookmark)
+    assert (refreshed.status, refreshed.page_title) == ("pending", "Old title")
+    assert finished(refreshed).page_title == "New title"
+
+
+def test_changing_the_url_fetches_the_new_page(celery_worker, page_server):
+    bookmark = finished(make_bookmark(make_user(), url=page_server.route("/one", page("One"))))
+    services.edit_bookmark(bookmark, url=page_server.route("/two", page("Two")), title="", tags="", note="")
+    assert finished(Bookmark.objects.get(pk=bookmark.pk)).page_title == "Two"
+
+
+def test_the_sweep_recovers_a_bookmark_whose_task_was_lost(page_server):
+    bookmark = make_bookmark(make_user(), url=page_server.route("/", page("Recovered")))
+    purge_queues()  # Redis lost the task
+    Bookmark.objects.filter(pk=bookmark.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    with running_worker():
+        assert services.sweep_stale_fetches() == (1, 0)
+        bookmark = finished(bookmark)
+    assert (bookmark.status, bookmark.page_title) == ("ok", "Recovered")
+
+
+def test_the_sweep_leaves_recent_pending_bookmarks_alone():
+    make_bookmark(make_user())
+    assert services.sweep_stale_fetches() == (0, 0)
+
+
+def test_the_sweep_gives_up_after_the_maximum_number_of_attempts(settings):
+    settings.FETCH_MAX_ATTEMPTS = 3
+    bookmark = make_bookmark(make_user())
+    Bookmark.objects.filter(pk=bookmark.pk).update(fetch_attempts=3, updated_at=timezone.now() - timedelta(hours=1))
+    assert services.sweep_stale_fetches() == (0, 1)
+    bookmark.refresh_from_db()
+    assert (bookmark.status, bookmark.fetch_error) == ("failed", "gave up after 3 attempts")
+
+
+def _start_worker_process(env: dict[str, str]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "celery", "-A", "favsite", "worker", "-P", "solo", "-Q", "fetch", "-l", "WARNING"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_a_bookmark_completes_after_its_worker_is_killed_mid_task(page_server):
+    purge_queues()
+    visibility = 2
+    env = celery_subprocess_env(CELERY_VISIBILITY_TIMEOUT=str(visibility), **page_server.allow_env)
+    url = page_server.route("/", hang=60)  # the first worker gets stuck here
+    first = _start_worker_process(env)
+    second = None
+    try:
+        bookmark = make_bookmark(make_user(), url=url)
+        page_server.wait_for_request("/", timeout=30)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        page_server.route("/", page("Survived"))
+        time.sleep(visibility + 0.5)  # the message becomes visible again after the visibility timeout
+        second = _start_worker_process(env)
+        bookmark = wait_for(
+            lambda: Bookmark.objects.get(pk=bookmark.pk), lambda b: b.status != Bookmark.Status.PENDING, timeout=30
+        )
+    finally:
+        _stop(first)
+        if second is not None:
+            _stop(second)
+    assert (bookmark.status, bookmark.page_title) == ("ok", "Survived")
+    assert bookmark.fetch_attempts == 2
