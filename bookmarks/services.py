@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from bookmarks.entries import BookmarkEntry
 from bookmarks.metadata import PageMetadata
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, clean_url, normalize_url, url_hash
@@ -28,11 +29,13 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DuplicateURL",
+    "ImportResult",
     "InvalidURL",
     "SaveResult",
     "begin_fetch",
     "delete_bookmarks",
     "edit_bookmark",
+    "import_bookmarks",
     "parse_tags",
     "queue_fetch",
     "record_metadata",
@@ -51,6 +54,16 @@ class DuplicateURL(ValueError):
     def __init__(self, existing: Bookmark):
         super().__init__("You already have a bookmark for this link.")
         self.existing = existing
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    # (url, reason) for every entry that was not imported.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    # (url, message) for entries imported with a repair (an unreadable date).
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,8 @@ def save_url(
     note: str = "",
     source: str = Bookmark.Source.WEB,
     added_at: datetime | None = None,
+    is_private: bool | None = None,
+    unread: bool | None = None,
 ) -> SaveResult:
     """Save ``url`` for ``user``; re-saving a URL they have updates that bookmark.
 
@@ -107,6 +122,7 @@ def save_url(
                 existing = Bookmark.objects.select_for_update().filter(owner=user, url_hash=digest).first()
                 if existing is not None:
                     _update_existing(existing, title, note, when)
+                    _set_flags(existing, is_private, unread)
                     _add_tags(existing, tag_names)
                     return SaveResult(existing, created=False, first_saved_at=existing.created_at)
                 bookmark = Bookmark.objects.create(
@@ -119,6 +135,8 @@ def save_url(
                     source=source,
                     created_at=when,
                     added_at=when,
+                    is_private=bool(is_private),
+                    unread=bool(unread),
                 )
                 _add_tags(bookmark, tag_names)
                 queue_fetch(bookmark.id)
@@ -128,8 +146,17 @@ def save_url(
     raise RuntimeError(f"could not save {url!r}: the database kept refusing the row")
 
 
-def edit_bookmark(bookmark: Bookmark, *, url: str, title: str, tags: str | Iterable[str], note: str) -> Bookmark:
-    """Change a bookmark from the edit form. Raises ``InvalidURL`` or ``DuplicateURL``."""
+def edit_bookmark(
+    bookmark: Bookmark,
+    *,
+    url: str,
+    title: str,
+    tags: str | Iterable[str],
+    note: str,
+    is_private: bool | None = None,
+    unread: bool | None = None,
+) -> Bookmark:
+    """Change a bookmark from the edit form or the API. Raises ``InvalidURL`` or ``DuplicateURL``."""
     url = clean_url(url)
     key = normalize_url(url)
     digest = url_hash(key)
@@ -147,9 +174,29 @@ def edit_bookmark(bookmark: Bookmark, *, url: str, title: str, tags: str | Itera
         # Keeping the fetched title unchanged in the form is not "typing" one.
         bookmark.title = "" if title == bookmark.page_title else title
         bookmark.note = _clean_text(note)[:NOTE_MAX_LENGTH]
+        if is_private is not None:
+            bookmark.is_private = is_private
+        if unread is not None:
+            bookmark.unread = unread
         bookmark.save()
         bookmark.tags.set(_get_or_create_tags(bookmark.owner_id, parse_tags(tags)))
     return bookmark
+
+
+def import_bookmarks(
+    user: AbstractBaseUser,
+    entries: Iterable[BookmarkEntry],
+    *,
+    folders_as_tags: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Save many bookmarks at once (files, Pinboard JSON), merging like ``save_url``.
+
+    Runs in batches with bulk inserts; see ``bookmarks.bulk_import``.
+    """
+    from bookmarks.bulk_import import run_import  # the bulk machinery needs this module's helpers
+
+    return run_import(user, entries, folders_as_tags=folders_as_tags, progress=progress)
 
 
 def queue_fetch(bookmark_id: int) -> None:
@@ -255,13 +302,34 @@ def delete_bookmarks(user: AbstractBaseUser, ids: Iterable[int]) -> int:
 
 
 def _update_existing(bookmark: Bookmark, title: str, note: str, when: datetime) -> None:
+    merge_resave(bookmark, title, note, when)
+    bookmark.save(update_fields=["title", "note", "added_at", "updated_at"])
+
+
+def merge_resave(bookmark: Bookmark, title: str, note: str, when: datetime) -> None:
+    """Re-saving rules, without saving: a typed title wins, the note is appended, it moves up.
+
+    Shared by ``save_url`` and the bulk importer so both merge alike.
+    """
     if title:
         bookmark.title = title
     if note and note not in bookmark.note:
         bookmark.note = f"{bookmark.note}\n\n{note}" if bookmark.note else note
         bookmark.note = bookmark.note[-NOTE_MAX_LENGTH:]
     bookmark.added_at = max(when, bookmark.added_at)
-    bookmark.save(update_fields=["title", "note", "added_at", "updated_at"])
+
+
+def _set_flags(bookmark: Bookmark, is_private: bool | None, unread: bool | None) -> None:
+    """Private/unread change on a re-save only when the caller says so (the Pinboard API does)."""
+    changed = {}
+    if is_private is not None and is_private != bookmark.is_private:
+        changed["is_private"] = is_private
+    if unread is not None and unread != bookmark.unread:
+        changed["unread"] = unread
+    if changed:
+        for name, value in changed.items():
+            setattr(bookmark, name, value)
+        bookmark.save(update_fields=[*changed, "updated_at"])
 
 
 def _add_tags(bookmark: Bookmark, names: list[str]) -> None:
