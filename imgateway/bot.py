@@ -32,6 +32,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from slixmpp import JID, ClientXMPP
 from slixmpp.stanza import Message
+from slixmpp.xmlstream.handler import CoroutineCallback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 from imgateway import handling, outbox
 
@@ -188,6 +190,12 @@ class GatewayBot(ClientXMPP):
         self.add_event_handler("session_resumed", self._on_session_resumed)
         self.add_event_handler("disconnected", self._on_disconnected)
         self.add_event_handler("message", self._on_message)
+        # slixmpp's "message" event needs a body; a bare XEP-0066 link has none.
+        self.register_handler(
+            CoroutineCallback(
+                "OOB without body", MatchXPath("{jabber:client}message/{jabber:x:oob}x"), self._on_oob_message
+            )
+        )
         self.add_event_handler("presence_subscribe", self._on_subscribe)
         self.add_event_handler("presence_unsubscribe", self._on_unsubscribe)
 
@@ -209,12 +217,15 @@ class GatewayBot(ClientXMPP):
 
     async def _on_session_start(self, _event: Any) -> None:
         self.backoff.reset()
-        with translation.override(settings.LANGUAGE_CODE):
-            status = _("Send me a link to save it in favsite; send help for commands.")
-        self.send_presence(pstatus=status)
+        self.send_presence(pstatus=self.status_line())
         with contextlib.suppress(Exception):
             await self.get_roster(timeout=10)
         self._online()
+
+    @staticmethod
+    def status_line() -> str:
+        with translation.override(settings.LANGUAGE_CODE):
+            return _("Send me a link to save it in favsite; send help for commands.")
 
     async def _on_session_resumed(self, _event: Any) -> None:
         self.backoff.reset()
@@ -261,6 +272,10 @@ class GatewayBot(ClientXMPP):
             return True  # ourselves, or the server
         xml = msg.xml
         return any(xml.find(f"{{{ns}}}*") is not None for ns in FORWARD_NAMESPACES)
+
+    async def _on_oob_message(self, msg: Message) -> None:
+        if not msg["body"]:
+            await self._on_message(msg)
 
     async def _on_message(self, msg: Message) -> None:
         if self._ignored(msg):
@@ -310,9 +325,10 @@ class GatewayBot(ClientXMPP):
         bare = presence["from"].bare
         roster = [str(jid) for jid in self.client_roster]
         allowed = await self.db.run(bare, handling.subscription_allowed, bare, roster)
+        log.info("subscription request from %s: %s", bare, "approved" if allowed else "declined")
         if allowed:
             self.send_presence(pto=bare, ptype="subscribed")
-            self.send_presence(pto=bare)
+            self.send_presence(pto=bare, pstatus=self.status_line())
         else:
             self.send_presence(pto=bare, ptype="unsubscribed")
 

@@ -1,34 +1,184 @@
-"""The gateway against a real Prosody: what a person sees in their chat client."""
+"""The gateway against a real Prosody: what a person sees in their chat client.
+
+Each test runs ``manage.py run_imgateway`` as a process and talks to it from
+slixmpp clients (and once from go-sendxmpp) through a Prosody on loopback.
+"""
 
 from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
 
 import pytest
 
 from bookmarks.models import Bookmark
 from imgateway.linking import link_verified
-from tests.conftest import make_user
+from imgateway.models import LinkCode, LinkedJid
+from tests.conftest import make_bookmark, make_user
+from tests.fixtures.celery import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def linked_user(chat_user, username="alice"):
-    person = chat_user()
+def linked_person(chat_user, username="alice", **kwargs):
+    person = chat_user(**kwargs)
     user = make_user(username)
     link_verified(user, person.jid)
     return user, person
 
 
-def test_help_is_answered_in_chat(gateway, chat_user):
+def bookmarks_of(user):
+    return lambda: list(Bookmark.objects.filter(owner=user).order_by("id"))
+
+
+def test_the_whole_link_flow_from_the_settings_page_to_link_code(gateway, chat_user, client, settings):
     person = chat_user()
-    reply = person.reply_to(gateway, "help")
+    user = make_user("alice")
+    client.force_login(user)
+    settings.XMPP_JID = gateway.jid
+    page = client.post("/settings/im/", {"jid": person.jid}, follow=True).content.decode()
+    assert gateway.jid in page
+    code = re.search(r"link ([A-Z0-9]{8})", page).group(1)
+    reply = person.reply_to(gateway, f"link {code}")
+    assert reply.startswith("Linked to alice")
+    assert LinkedJid.objects.get(jid=person.jid).user == user
+    assert not LinkCode.objects.exists()
+    assert person.jid in client.get("/settings/im/").content.decode()
+
+
+def test_an_unlinked_jid_gets_one_explanation_and_nothing_is_saved(gateway, chat_user):
+    person = chat_user()
+    first = person.reply_to(gateway, "https://example.com/a")
+    assert "not linked" in first and "/settings/im/" in first
+    person.send(gateway.jid, "https://example.com/b")
+    assert person.reply_to(gateway, "help").startswith("Send me a link")  # the notice did not come again
+    assert not Bookmark.objects.exists()
+
+
+def test_help_is_answered_with_the_commands(gateway, chat_user):
+    reply = chat_user().reply_to(gateway, "/帮助")
     assert "recent" in reply and "undo" in reply
 
 
 def test_a_duplicate_url_is_answered_already_saved(gateway, chat_user):
-    user, person = linked_user(chat_user)
-    from tests.conftest import make_bookmark
-
+    user, person = linked_person(chat_user)
     make_bookmark(user, url="https://example.com/known")
     reply = person.reply_to(gateway, "https://example.com/known #x")
-    assert "Already saved" in reply
+    assert reply.startswith("Already saved on ")
     assert Bookmark.objects.get(owner=user).tags.get().name == "x"
+
+
+def test_several_urls_with_tags_and_a_note_are_saved(gateway, chat_user):
+    user, person = linked_person(chat_user)
+    person.send(gateway.jid, "for the weekend https://a.example/1 https://b.example/2 #read #later")
+    saved = wait_for(bookmarks_of(user), lambda rows: len(rows) == 2)
+    assert [b.url for b in saved] == ["https://a.example/1", "https://b.example/2"]
+    assert {b.note for b in saved} == {"for the weekend"}
+    assert {t.name for t in saved[0].tags.all()} == {"read", "later"}
+
+
+def test_the_bot_shows_composing_while_a_save_is_in_flight(gateway, chat_user):
+    _user, person = linked_person(chat_user)
+    person.send(gateway.jid, "https://example.com/a")
+    person.wait_for_message(lambda m: m.chat_state == "composing")
+
+
+def test_an_oob_url_is_saved(gateway, chat_user):
+    user, person = linked_person(chat_user)
+    person.send(gateway.jid, "", oob="https://files.example/cat.jpg")
+    assert wait_for(bookmarks_of(user), bool)[0].url == "https://files.example/cat.jpg"
+
+
+def test_a_receipt_is_sent_when_asked(gateway, chat_user):
+    person = chat_user()
+    message_id = person.send(gateway.jid, "help", receipt=True)
+    person.wait_for_message(lambda m: m.receipt == message_id)
+
+
+def test_groupchat_headline_and_error_messages_are_never_answered(gateway, chat_user):
+    person = chat_user()
+    for mtype in ("groupchat", "headline", "error"):
+        person.send(gateway.jid, "help", mtype=mtype)
+    reply = person.reply_to(gateway, "tags")
+    time.sleep(0.3)
+    assert person.bodies() == [reply]
+    assert "not linked" in reply
+
+
+def test_recent_find_tags_del_and_undo_work_in_chat(gateway, chat_user):
+    user, person = linked_person(chat_user)
+    kept = make_bookmark(user, url="https://example.com/kept", title="Async Python", tags=["py"])
+    gone = make_bookmark(user, url="https://example.com/gone", title="Gardening")
+    assert person.reply_to(gateway, "recent").startswith(f"[{gone.pk}] Gardening")
+    assert "Async Python" in person.reply_to(gateway, "最近 5")
+    assert person.reply_to(gateway, "find python").startswith(f"[{kept.pk}] Async Python")
+    assert person.reply_to(gateway, "/tags") == "#py (1)"
+    assert person.reply_to(gateway, f"del {gone.pk}") == "Deleted 1 bookmark."
+    person.send(gateway.jid, "https://example.com/oops")
+    wait_for(bookmarks_of(user), lambda rows: len(rows) == 2)
+    assert "https://example.com/oops" in person.reply_to(gateway, "撤销")
+    assert [b.url for b in bookmarks_of(user)()] == ["https://example.com/kept"]
+    assert person.reply_to(gateway, "frobnicate").startswith("I don't know")
+    assert "no longer linked" in person.reply_to(gateway, "unlink")
+
+
+def test_too_many_messages_get_one_slow_down_notice(gateway, chat_user, settings):
+    _user, person = linked_person(chat_user)
+    for _ in range(settings.XMPP_RATE_BURST + 5):
+        person.send(gateway.jid, "tags")
+    person.wait_for_message(lambda m: m.body.startswith("Slow down"))
+    wait_for(person.bodies, lambda bodies: len(bodies) >= settings.XMPP_RATE_BURST + 1)
+    time.sleep(0.5)
+    bodies = person.bodies()
+    assert sum(body.startswith("Slow down") for body in bodies) == 1
+    assert len(bodies) == settings.XMPP_RATE_BURST + 1
+
+
+def test_a_4_kib_message_is_read_and_a_longer_one_refused(gateway, chat_user, settings):
+    user, person = linked_person(chat_user)
+    url = "https://example.com/long"
+    body = url + " " + "n" * (settings.XMPP_MAX_BODY_BYTES - len(url) - 1)
+    person.send(gateway.jid, body)
+    assert wait_for(bookmarks_of(user), bool)[0].url == url
+    assert "too long" in person.reply_to(gateway, "https://example.com/x " + "n" * settings.XMPP_MAX_BODY_BYTES)
+    assert len(bookmarks_of(user)()) == 1
+
+
+def test_a_300_kb_message_is_stopped_by_prosody_and_the_gateway_carries_on(gateway, chat_user, prosody):
+    user, person = linked_person(chat_user)
+    person.send(gateway.jid, "https://example.com/huge " + "x" * 300_000)
+    again = chat_user(resource="phone", connect=False)
+    again.user, again.jid = person.user, person.jid  # the same account, a new connection
+    again.connect()
+    assert again.reply_to(gateway, "help").startswith("Send me a link")
+    assert not Bookmark.objects.exists()
+    assert gateway.process.poll() is None
+
+
+def test_the_bot_approves_a_subscription_and_shows_its_status(gateway, chat_user):
+    person = chat_user()
+    person.subscribe(gateway.jid)
+    # Prosody forwards the bot's broadcast presence (with its status line) only
+    # to contacts whose subscription the bot approved.
+    wait_for(lambda: person.presences, lambda p: any("link" in status for _f, _t, status in p))
+
+
+@pytest.mark.skipif(shutil.which("go-sendxmpp") is None, reason="go-sendxmpp is not installed")
+def test_a_url_sent_from_go_sendxmpp_is_saved(gateway, chat_user, prosody, tmp_path):
+    person = chat_user(connect=False)
+    user = make_user("alice")
+    link_verified(user, person.jid)
+    result = subprocess.run(
+        ["go-sendxmpp", "-u", person.jid, "-p", person.password, "-j", prosody.address, "-n", gateway.jid],
+        input="https://example.com/from-go #cli",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    saved = wait_for(bookmarks_of(user), bool)
+    assert saved[0].url == "https://example.com/from-go"
+    assert [t.name for t in saved[0].tags.all()] == ["cli"]
