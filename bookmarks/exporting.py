@@ -24,11 +24,21 @@ def bookmark_entries(user: AbstractBaseUser, queryset: QuerySet[Bookmark] | None
     The title is the one the person typed, else the page's own title, so the
     file shows what the list shows.
     """
-    bookmarks = (queryset if queryset is not None else Bookmark.objects.filter(owner=user)).order_by(
-        "-added_at", "-id"
-    )
-    tags = _tag_names(user)
-    for row in bookmarks.values_list(*_FIELDS).iterator(chunk_size=2000):
+    if queryset is None:
+        rows = Bookmark.objects.filter(owner=user).order_by("-added_at", "-id").values_list(*_FIELDS)
+        rows = rows.iterator(chunk_size=2000)
+        tags = _tag_names(Bookmark.tags.through.objects.filter(bookmark__owner=user))
+    else:
+        # A page of bookmarks (the Pinboard API): tags for just those rows.
+        if not queryset.query.is_sliced:
+            queryset = queryset.order_by("-added_at", "-id")
+        rows = list(queryset.values_list(*_FIELDS))
+        ids = [row[0] for row in rows]
+        tags: dict[int, list[str]] = {}
+        for start in range(0, len(ids), 1000):  # SQLite caps parameters per statement
+            links = Bookmark.tags.through.objects.filter(bookmark_id__in=ids[start : start + 1000])
+            tags.update(_tag_names(links))
+    for row in rows:
         pk, url, title, page_title, note, created_at, added_at, updated_at, is_private, unread = row
         yield BookmarkEntry(
             url=url,
@@ -43,10 +53,9 @@ def bookmark_entries(user: AbstractBaseUser, queryset: QuerySet[Bookmark] | None
         )
 
 
-def _tag_names(user: AbstractBaseUser) -> dict[int, list[str]]:
-    through = Bookmark.tags.through
+def _tag_names(links: QuerySet) -> dict[int, list[str]]:
     names: dict[int, list[str]] = defaultdict(list)
-    rows = through.objects.filter(bookmark__owner=user).order_by("bookmark_id", "tag__name")
-    for bookmark_id, name in rows.values_list("bookmark_id", "tag__name").iterator(chunk_size=5000):
+    rows = links.order_by("bookmark_id", "tag__name").values_list("bookmark_id", "tag__name")
+    for bookmark_id, name in rows.iterator(chunk_size=5000):
         names[bookmark_id].append(name)
     return names

@@ -13,5 +13,6 @@ urlpatterns = [
     path("settings/", accounts.settings_page, name="settings"),
     path("settings/im/", im_views.im_settings, name="im_settings"),
     path("settings/im/unlink/", im_views.unlink, name="im_unlink"),
+    path("api/", include("bookmarks.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,28 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from bookmarks.api import pinboard, views
+
+urlpatterns = [
+    path("bookmarks/", views.BookmarkList.as_view(), name="api-bookmarks"),
+    path("bookmarks/<int:pk>/", views.BookmarkDetail.as_view(), name="api-bookmark"),
+    path("tags/", views.TagList.as_view(), name="api-tags"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Pinboard v1 (trailing slash optional: clients differ)
+    path("v1/posts/update", pinboard.posts_update),
+    path("v1/posts/add", pinboard.posts_add),
+    path("v1/posts/delete", pinboard.posts_delete),
+    path("v1/posts/get", pinboard.posts_get),
+    path("v1/posts/recent", pinboard.posts_recent),
+    path("v1/posts/all", pinboard.posts_all),
+    path("v1/tags/get", pinboard.tags_get),
+    path("v1/user/api_token", pinboard.user_api_token),
+    path("v1/posts/update/", pinboard.posts_update),
+    path("v1/posts/add/", pinboard.posts_add),
+    path("v1/posts/delete/", pinboard.posts_delete),
+    path("v1/posts/get/", pinboard.posts_get),
+    path("v1/posts/recent/", pinboard.posts_recent),
+    path("v1/posts/all/", pinboard.posts_all),
+    path("v1/tags/get/", pinboard.tags_get),
+    path("v1/user/api_token/", pinboard.user_api_token),
+]
