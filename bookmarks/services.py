@@ -41,6 +41,11 @@ __all__ = [
     "record_metadata",
     "refresh_metadata",
     "save_url",
+    "delete_tag",
+    "merge_tags",
+    "rename_tag",
+    "tag_bookmarks",
+    "untag_bookmarks",
     "sweep_stale_fetches",
 ]
 
@@ -299,6 +304,73 @@ def delete_bookmarks(user: AbstractBaseUser, ids: Iterable[int]) -> int:
     """Delete the given bookmarks of ``user`` (other users' ids are ignored)."""
     _total, per_model = Bookmark.objects.filter(owner=user, id__in=list(ids)).delete()
     return per_model.get(Bookmark._meta.label, 0)
+
+
+def rename_tag(user: AbstractBaseUser, tag_id: int, new_name: str) -> Tag:
+    """Rename one of ``user``'s tags; a name they already use (ignoring case) merges into that tag."""
+    names = parse_tags([new_name])
+    if not names:
+        raise ValueError("A tag needs a name.")
+    with transaction.atomic():
+        tag = Tag.objects.select_for_update().get(owner=user, pk=tag_id)
+        other = Tag.objects.filter(owner=user, name__iexact=names[0]).exclude(pk=tag.pk).first()
+        if other is not None:
+            return merge_tags(user, [tag.pk], other.pk)
+        tag.name = names[0]
+        tag.save(update_fields=["name"])
+    return tag
+
+
+def merge_tags(user: AbstractBaseUser, source_ids: Iterable[int], target_id: int) -> Tag:
+    """Move the bookmarks of ``source_ids`` onto ``target_id`` and delete the sources (all ``user``'s)."""
+    through = Bookmark.tags.through
+    with transaction.atomic():
+        target = Tag.objects.get(owner=user, pk=target_id)
+        sources = Tag.objects.filter(owner=user, pk__in=list(source_ids)).exclude(pk=target.pk)
+        bookmark_ids = set(through.objects.filter(tag__in=sources).values_list("bookmark_id", flat=True))
+        through.objects.bulk_create(
+            [through(bookmark_id=bookmark_id, tag_id=target.pk) for bookmark_id in bookmark_ids],
+            ignore_conflicts=True,  # bookmarks that already had the target tag
+        )
+        sources.delete()
+    return target
+
+
+def delete_tag(user: AbstractBaseUser, tag_id: int) -> int:
+    """Delete one of ``user``'s tags; its bookmarks stay. Returns how many tags went (0 or 1)."""
+    deleted, _per_model = Tag.objects.filter(owner=user, pk=tag_id).delete()
+    return 1 if deleted else 0
+
+
+def tag_bookmarks(user: AbstractBaseUser, ids: Iterable[int], tags: str | Iterable[str]) -> int:
+    """Add tags to ``user``'s bookmarks among ``ids`` (others' ids are ignored). Returns bookmarks touched."""
+    through = Bookmark.tags.through
+    names = parse_tags(tags)
+    with transaction.atomic():
+        bookmark_ids = list(Bookmark.objects.filter(owner=user, id__in=list(ids)).values_list("id", flat=True))
+        if not names or not bookmark_ids:
+            return 0
+        new_rows = [
+            through(bookmark_id=bookmark_id, tag_id=tag.pk)
+            for tag in _get_or_create_tags(user.pk, names)
+            for bookmark_id in bookmark_ids
+        ]
+        through.objects.bulk_create(new_rows, ignore_conflicts=True)
+    return len(bookmark_ids)
+
+
+def untag_bookmarks(user: AbstractBaseUser, ids: Iterable[int], tags: str | Iterable[str]) -> int:
+    """Remove tags from ``user``'s bookmarks among ``ids``. Returns how many tag links went."""
+    lowered = [name.lower() for name in parse_tags(tags)]
+    if not lowered:
+        return 0
+    through = Bookmark.tags.through
+    deleted, _per_model = (
+        through.objects.annotate(lname=Lower("tag__name"))
+        .filter(bookmark__owner=user, bookmark_id__in=list(ids), tag__owner=user, lname__in=lowered)
+        .delete()
+    )
+    return deleted
 
 
 def _update_existing(bookmark: Bookmark, title: str, note: str, when: datetime) -> None:
