@@ -9,4 +9,5 @@ urlpatterns = [
     path("add/", pages.bookmark_add, name="add"),
     path("<int:bookmark_id>/edit/", pages.bookmark_edit, name="edit"),
     path("<int:bookmark_id>/delete/", pages.bookmark_delete, name="delete"),
+    path("<int:bookmark_id>/refresh/", pages.bookmark_refresh, name="refresh"),
 ]

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from bookmarks import services
 from bookmarks.access import owned_bookmark
@@ -108,6 +108,16 @@ def bookmark_delete(request: HttpRequest, bookmark_id: int) -> HttpResponse:
         messages.success(request, _("Deleted “%(title)s”.") % {"title": bookmark.display_title})
         return redirect(_safe_next(request) or "bookmarks:list")
     return render(request, "bookmarks/confirm_delete.html", {"bookmark": bookmark, "next": _safe_next(request)})
+
+
+@login_required
+@require_POST
+def bookmark_refresh(request: HttpRequest, bookmark_id: int) -> HttpResponse:
+    """Fetch the page title again (the "refresh title" button)."""
+    bookmark = owned_bookmark(request, bookmark_id)
+    services.refresh_metadata(bookmark)
+    messages.info(request, _("Fetching the title of %(host)s again.") % {"host": bookmark.host})
+    return redirect(_safe_next(request) or "bookmarks:list")
 
 
 def _safe_next(request: HttpRequest) -> str:
