@@ -81,6 +81,8 @@ class Bookmark(models.Model):
         indexes = [
             models.Index(fields=["owner", "-added_at", "-id"], name="bookmark_owner_newest"),
             models.Index(fields=["status", "updated_at"], name="bookmark_status_updated"),
+            # The list page's live updates ask "what changed since" per owner.
+            models.Index(fields=["owner", "updated_at"], name="bookmark_owner_updated"),
         ]
 
     def __str__(self) -> str:
