@@ -75,18 +75,22 @@ def decode_html(data: bytes, header_charset: str = "", *, complete: bool = True)
             declared.append(match.group(1).decode("ascii"))
     for label in declared:
         codec = python_codec(label) if label else None
-        if codec and _decodes(data, codec, complete):
-            return _decode(data, codec, complete), codec
-    codec = "utf-8" if _decodes(data, "utf-8", complete) else _detect(data)
+        text = _strict(data, codec, complete) if codec else None
+        if text is not None:
+            return text, codec
+    text = _strict(data, "utf-8", complete)
+    if text is not None:
+        return text, "utf-8"
+    codec = _detect(data)
     return _decode(data, codec, complete), codec
 
 
-def _decodes(data: bytes, codec: str, complete: bool) -> bool:
+def _strict(data: bytes, codec: str, complete: bool) -> str | None:
+    """The text if ``codec`` decodes ``data`` without errors, else None."""
     try:
-        codecs.getincrementaldecoder(codec)("strict").decode(data, final=complete)
+        return codecs.getincrementaldecoder(codec)("strict").decode(data, final=complete)
     except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+        return None
 
 
 def _decode(data: bytes, codec: str, complete: bool) -> str:
