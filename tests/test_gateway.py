@@ -182,3 +182,76 @@ def test_a_url_sent_from_go_sendxmpp_is_saved(gateway, chat_user, prosody, tmp_p
     saved = wait_for(bookmarks_of(user), bool)
     assert saved[0].url == "https://example.com/from-go"
     assert [t.name for t in saved[0].tags.all()] == ["cli"]
+
+
+# -- confirmations, restarts and crashes (with a real worker and page server) --
+
+
+def test_a_saved_url_is_confirmed_with_its_title(gateway, chat_user, celery_worker, page_server):
+    _user, person = linked_person(chat_user)
+    page_server.route("/a", body="<title>Hello page</title>")
+    url = page_server.url("/a")
+    person.send(gateway.jid, f"{url} #t")
+    reply = person.wait_for_message(lambda m: m.body.startswith("Saved"))
+    assert reply.body == f"Saved: Hello page\n{url}"
+    assert reply.sender.endswith("/favsite")
+
+
+def test_several_urls_get_one_confirmation_listing_them(gateway, chat_user, celery_worker, page_server):
+    user, person = linked_person(chat_user)
+    page_server.route("/one", body="<title>One</title>")
+    page_server.route("/two", status=404)
+    make_bookmark(user, url=page_server.url("/old"))
+    person.send(gateway.jid, f"{page_server.url('/one')} {page_server.url('/two')} {page_server.url('/old')}")
+    reply = person.wait_for_message(lambda m: "Saved" in m.body)
+    assert f"Saved: One\n{page_server.url('/one')}" in reply.body
+    assert "Saved without a title" in reply.body and page_server.url("/two") in reply.body
+    assert "Already saved on" in reply.body and page_server.url("/old") in reply.body
+    time.sleep(0.5)
+    assert len(person.bodies()) == 1
+
+
+def test_the_gateway_comes_back_after_a_prosody_restart_and_saves_what_was_sent_meanwhile(
+    gateway, chat_user, prosody
+):
+    user, person = linked_person(chat_user)
+    assert person.reply_to(gateway, "tags").startswith("You have no tags")
+    prosody.stop()
+    person.disconnect()
+    prosody.start()
+    again = chat_user(connect=False)
+    again.user, again.jid = person.user, person.jid
+    again.connect()
+    again.send(gateway.jid, "https://example.com/while-away #restart")
+    saved = wait_for(bookmarks_of(user), bool, timeout=45)
+    assert saved[0].url == "https://example.com/while-away"
+    assert again.reply_to(gateway, "tags") == "#restart (1)"
+
+
+def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(
+    gateway, chat_user, celery_worker, page_server
+):
+    import redis as redis_lib
+    from django.conf import settings
+
+    from imgateway import outbox
+
+    user, person = linked_person(chat_user)
+    page_server.route("/slow", body="<title>Slow page</title>", hang=1.5)
+    person.send(gateway.jid, page_server.url("/slow"))
+    wait_for(bookmarks_of(user), bool)
+    gateway.kill()  # SIGKILL: no goodbye, a hibernating stream left on the server
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    wait_for(lambda: client.xlen(outbox.stream_name()), lambda n: n == 1)
+    # As if the dead gateway had read the entry but died before sending it.
+    client.xreadgroup(outbox.GROUP, "favsite", {outbox.stream_name(): ">"}, count=10)
+    page_server.route("/while-dead", body="<title>Sent while dead</title>")
+    person.send(gateway.jid, page_server.url("/while-dead"))  # to the bare JID; the old session hibernates
+    gateway.start()
+    reply = person.wait_for_message(lambda m: m.body.startswith("Saved"))
+    assert reply.body == f"Saved: Slow page\n{page_server.url('/slow')}"
+    wait_for(bookmarks_of(user), lambda rows: len(rows) == 2, timeout=30)
+    person.wait_for_message(lambda m: m.body.startswith("Saved: Sent while dead"))
+    time.sleep(1.0)
+    assert sum("Slow page" in body for body in person.bodies()) == 1
+    assert client.xpending(outbox.stream_name(), outbox.GROUP)["pending"] == 0
