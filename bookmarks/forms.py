@@ -32,6 +32,49 @@ class BookmarkForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
+class IdListField(forms.TypedMultipleChoiceField):
+    """Many integer ids. Any id is accepted here: the services ignore ids that are not the user's."""
+
+    def __init__(self, **kwargs):
+        super().__init__(coerce=int, **kwargs)
+
+    def valid_value(self, value: object) -> bool:
+        return str(value).isdigit()
+
+
+class BulkActionForm(forms.Form):
+    """The bar above the list: what to do with the ticked bookmarks."""
+
+    ADD_TAG, REMOVE_TAG, DELETE = "add_tag", "remove_tag", "delete"
+
+    action = forms.ChoiceField(
+        label=_("With the selected"),
+        choices=[(ADD_TAG, _("Add tag")), (REMOVE_TAG, _("Remove tag")), (DELETE, _("Delete"))],
+    )
+    tag = forms.CharField(label=_("Tag"), max_length=200, required=False)
+    ids = IdListField(error_messages={"required": _("Select some bookmarks first.")})
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") in (self.ADD_TAG, self.REMOVE_TAG) and not data.get("tag", "").strip():
+            self.add_error("tag", _("Type the tag to add or remove."))
+        return data
+
+
+class TagRenameForm(forms.Form):
+    name = forms.CharField(label=_("New name"), max_length=64)
+
+
+class TagMergeForm(forms.Form):
+    tags = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": _("Select the tags to merge.")})
+    target = forms.TypedChoiceField(coerce=int, label=_("Merge into"))
+
+    def __init__(self, *args, tag_choices: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tags"].choices = tag_choices
+        self.fields["target"].choices = tag_choices
+
+
 class AccountForm(forms.ModelForm):
     class Meta:
         model = get_user_model()

@@ -1,12 +1,18 @@
 from django.urls import path
 
-from bookmarks.views import pages
+from bookmarks.views import pages, tags
 
 app_name = "bookmarks"
 
 urlpatterns = [
     path("", pages.bookmark_list, name="list"),
     path("add/", pages.bookmark_add, name="add"),
+    path("live/", pages.bookmark_live, name="live"),
+    path("bulk/", pages.bookmark_bulk, name="bulk"),
+    path("tags/", tags.tag_list, name="tags"),
+    path("tags/merge/", tags.tag_merge, name="tag_merge"),
+    path("tags/<int:tag_id>/rename/", tags.tag_rename, name="tag_rename"),
+    path("tags/<int:tag_id>/delete/", tags.tag_delete, name="tag_delete"),
     path("<int:bookmark_id>/edit/", pages.bookmark_edit, name="edit"),
     path("<int:bookmark_id>/delete/", pages.bookmark_delete, name="delete"),
     path("<int:bookmark_id>/refresh/", pages.bookmark_refresh, name="refresh"),

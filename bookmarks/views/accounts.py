@@ -9,9 +9,12 @@ from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from bookmarks.forms import AccountForm
+from bookmarks.timezones import CHOSEN_COOKIE, zone_names
+
+TIME_ZONE_COOKIE_AGE = 365 * 24 * 3600
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,4 +40,20 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Settings saved."))
         return redirect("settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    context = {"form": form, "zone_names": zone_names(), "chosen_zone": request.COOKIES.get(CHOSEN_COOKIE, "")}
+    return render(request, "accounts/settings.html", context)
+
+
+@login_required
+@require_POST
+def set_time_zone(request: HttpRequest) -> HttpResponse:
+    """Remember a chosen time zone in a cookie; "automatic" goes back to the browser's."""
+    name = request.POST.get("time_zone", "")
+    response = redirect("settings")
+    if name in zone_names():
+        response.set_cookie(CHOSEN_COOKIE, name, max_age=TIME_ZONE_COOKIE_AGE, samesite="Lax", httponly=True)
+        messages.success(request, _("Dates are now shown in %(zone)s.") % {"zone": name})
+    else:
+        response.delete_cookie(CHOSEN_COOKIE, samesite="Lax")
+        messages.success(request, _("Dates now follow your browser's time zone."))
+    return response

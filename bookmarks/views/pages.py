@@ -1,24 +1,35 @@
-"""The bookmark pages: landing, list, add, edit, delete."""
+"""The bookmark pages: landing, list (with live updates and bulk actions), add, edit, delete."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookmarks import services
 from bookmarks.access import owned_bookmark
-from bookmarks.forms import BookmarkForm
+from bookmarks.forms import BookmarkForm, BulkActionForm
 from bookmarks.models import Bookmark, Tag
+from bookmarks.paging import paginate_bookmarks
 from bookmarks.search import search_bookmarks
 
 PAGE_SIZE = 50
+# The sidebar shows the first tags by name; the tags page has them all.
+SIDEBAR_TAGS = 60
+LIVE_LIMIT = 50
+LIVE_OVERLAP = timedelta(seconds=5)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -31,19 +42,80 @@ def home(request: HttpRequest) -> HttpResponse:
 def bookmark_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     tag_name = request.GET.get("tag", "").strip()
-    bookmarks = Bookmark.objects.filter(owner=request.user)
-    if tag_name:
-        bookmarks = bookmarks.filter(tags__owner=request.user, tags__name__iexact=tag_name)
-    if query:
-        bookmarks = search_bookmarks(bookmarks, query)
-    page = Paginator(bookmarks.prefetch_related("tags"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_bookmarks(_filtered(request, query, tag_name), request.GET.get("page"), PAGE_SIZE)
+    tags = Tag.objects.filter(owner=request.user)
     context = {
         "page": page,
         "query": query,
         "tag_name": tag_name,
-        "tags": Tag.objects.filter(owner=request.user),
+        "tags": tags[:SIDEBAR_TAGS],
+        "more_tags": tags[SIDEBAR_TAGS : SIDEBAR_TAGS + 1],
+        "live_since": timezone.now().isoformat(),
+        "bulk_form": BulkActionForm(),
     }
     return render(request, "bookmarks/list.html", context)
+
+
+@login_required
+@require_GET
+def bookmark_live(request: HttpRequest) -> JsonResponse:
+    """What changed since ``since`` on the list page: new bookmarks and arrived titles.
+
+    The page polls this every second (a few lines of plain JS in list.html)
+    and replaces or prepends the items by id. The cursor steps back a little,
+    so a row committed late with an older ``updated_at`` is not missed; the
+    page skips items whose version it already shows.
+    """
+    since = parse_datetime(request.GET.get("since", "")) or timezone.now()
+    changed = _filtered(request, request.GET.get("q", "").strip(), request.GET.get("tag", "").strip())
+    changed = changed.filter(updated_at__gt=since).order_by("-updated_at").prefetch_related("tags")[:LIVE_LIMIT]
+    # Where the item's buttons come back to: the list page, not this endpoint.
+    back = request.GET.get("from", "")
+    back = back if back.startswith("/bookmarks/") else "/bookmarks/"
+    items = [
+        {
+            "id": bookmark.pk,
+            "version": bookmark.updated_at.isoformat(),
+            "html": render_to_string("bookmarks/item.html", {"bookmark": bookmark, "next_path": back}, request=request),
+        }
+        for bookmark in reversed(changed)
+    ]
+    cursor = max(timezone.now() - LIVE_OVERLAP, since)
+    return JsonResponse({"since": cursor.isoformat(), "items": items})
+
+
+@login_required
+@require_POST
+def bookmark_bulk(request: HttpRequest) -> HttpResponse:
+    """Add a tag to, remove a tag from, or delete the selected bookmarks (the owner's only)."""
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(_safe_next(request) or "bookmarks:list")
+    action, ids, tags = form.cleaned_data["action"], form.cleaned_data["ids"], form.cleaned_data["tag"]
+    if action == BulkActionForm.ADD_TAG:
+        count = services.tag_bookmarks(request.user, ids, tags)
+        text = ngettext("Tagged %(count)d bookmark.", "Tagged %(count)d bookmarks.", count)
+    elif action == BulkActionForm.REMOVE_TAG:
+        count = services.untag_bookmarks(request.user, ids, tags)
+        text = ngettext("Removed the tag from %(count)d bookmark.", "Removed the tag from %(count)d bookmarks.", count)
+    else:
+        count = services.delete_bookmarks(request.user, ids)
+        text = ngettext("Deleted %(count)d bookmark.", "Deleted %(count)d bookmarks.", count)
+    messages.success(request, text % {"count": count})
+    return redirect(_safe_next(request) or "bookmarks:list")
+
+
+def _filtered(request: HttpRequest, query: str, tag_name: str) -> QuerySet[Bookmark]:
+    bookmarks = Bookmark.objects.filter(owner=request.user)
+    if tag_name:
+        # Resolving the tag first lets the database start from its few bookmarks.
+        tag = Tag.objects.filter(owner=request.user, name__iexact=tag_name).first()
+        bookmarks = bookmarks.filter(tags=tag) if tag else bookmarks.none()
+    if query:
+        bookmarks = search_bookmarks(bookmarks, query)
+    return bookmarks
 
 
 @login_required

@@ -1,0 +1,69 @@
+// The list page: select all, confirm bulk deletes, "/" to search, and live arrivals.
+(function () {
+  "use strict";
+  var list = document.getElementById("bookmark-list");
+  if (!list) { return; }
+  var bulk = document.getElementById("bulk");
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "select-all") {
+      list.querySelectorAll("input.select").forEach(function (box) { box.checked = event.target.checked; });
+    }
+  });
+  if (bulk) {
+    bulk.addEventListener("submit", function (event) {
+      var action = bulk.querySelector("[name=action]").value;
+      var count = list.querySelectorAll("input.select:checked").length;
+      if (action === "delete" && count && !window.confirm(bulk.getAttribute("data-confirm-delete").replace("%s", count))) {
+        event.preventDefault();
+      }
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (event.key === "/" && tag !== "input" && tag !== "textarea" && tag !== "select") {
+      event.preventDefault();
+      document.getElementById("q").focus();
+    }
+  });
+
+  // Live arrivals: ask every second what changed since the last answer and
+  // put it in place (new bookmarks on top of page 1; titles that arrived).
+  var since = list.getAttribute("data-since");
+  var busy = false;
+  function poll() {
+    if (busy || document.hidden) { return; }
+    busy = true;
+    var params = new URLSearchParams({
+      since: since, q: list.getAttribute("data-query"), tag: list.getAttribute("data-tag"),
+      from: location.pathname + location.search
+    });
+    fetch(list.getAttribute("data-live-url") + "?" + params.toString(), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        since = data.since;
+        data.items.forEach(show);
+      })
+      .catch(function () { /* offline for a moment: the next poll catches up */ })
+      .finally(function () { busy = false; });
+  }
+  function show(item) {
+    var current = document.getElementById("b" + item.id);
+    if (current && current.getAttribute("data-version") === item.version) { return; }
+    var holder = document.createElement("template");
+    holder.innerHTML = item.html.trim();
+    var fresh = holder.content.firstElementChild;
+    if (current) {
+      var box = current.querySelector("input.select");
+      if (box && box.checked) { fresh.querySelector("input.select").checked = true; }
+      current.replaceWith(fresh);
+    } else if (list.getAttribute("data-prepend")) {
+      fresh.classList.add("arrived");
+      list.prepend(fresh);
+      var empty = document.getElementById("empty");
+      if (empty) { empty.hidden = true; }
+    }
+  }
+  setInterval(poll, 1000);
+})();

@@ -1,0 +1,16 @@
+// favsite: the few lines of script every page uses. The site works without them.
+(function () {
+  "use strict";
+  // Dates in the browser's time zone: the server reads this cookie (bookmarks/timezones.py).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("favsite_tz=" + encodeURIComponent(zone)) === -1) {
+      document.cookie = "favsite_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* old browser: the site's default zone */ }
+
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  });
+})();
