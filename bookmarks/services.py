@@ -234,39 +234,54 @@ def begin_fetch(bookmark_id: int) -> Bookmark | None:
     claimed = Bookmark.objects.filter(pk=bookmark_id, status=Bookmark.Status.PENDING).update(
         fetch_attempts=F("fetch_attempts") + 1, updated_at=timezone.now()
     )
-    return Bookmark.objects.filter(pk=bookmark_id).first() if claimed else None
+    try:
+        return Bookmark.objects.get(pk=bookmark_id) if claimed else None
+    except Bookmark.DoesNotExist:  # deleted in between
+        return None
 
 
-def record_metadata(bookmark_id: int, metadata: PageMetadata, *, final: bool = True) -> Bookmark | None:
+def record_metadata(
+    bookmark_id: int, metadata: PageMetadata, *, final: bool = True, bookmark: Bookmark | None = None
+) -> Bookmark | None:
     """Store what a fetch found. ``final=False``: a retry follows, only the error is noted.
 
     A final result sets ``ok`` or ``failed`` and, after commit, sends
     ``bookmark_fetched``. A bookmark no longer pending (done already, or
     deleted) is left alone, so running a fetch twice changes nothing more.
-    The title the person typed (``title``) is never touched.
+    The title the person typed (``title``) is never touched. ``bookmark``
+    (the row ``begin_fetch`` returned) saves reading it again: one
+    conditional UPDATE is the whole write, which is what lets one worker
+    keep up with hundreds of fetches a second.
     """
-    with transaction.atomic():
-        bookmark = Bookmark.objects.select_for_update().filter(pk=bookmark_id, status=Bookmark.Status.PENDING).first()
-        if bookmark is None:
-            return None
-        bookmark.http_status = metadata.http_status
-        bookmark.fetch_error = (metadata.error or "")[:500]
-        if not final:
-            bookmark.save(update_fields=["http_status", "fetch_error", "updated_at"])
-            return bookmark
-        bookmark.final_url = metadata.final_url
-        bookmark.fetched_at = timezone.now()
+    now = timezone.now()
+    fields: dict[str, object] = {
+        "http_status": metadata.http_status,
+        "fetch_error": (metadata.error or "")[:500],
+        "updated_at": now,
+    }
+    if final:
+        fields.update(final_url=metadata.final_url, fetched_at=now, status=Bookmark.Status.FAILED)
         if metadata.ok:
-            bookmark.status = Bookmark.Status.OK
-            bookmark.page_title = metadata.title[:500]
-            bookmark.description = metadata.description
-            bookmark.site_name = metadata.site_name[:200]
-            bookmark.favicon_url = metadata.favicon_url
-            bookmark.image_url = metadata.image_url
-        else:
-            # A failed fetch keeps any earlier page title; display_title falls back to the URL.
-            bookmark.status = Bookmark.Status.FAILED
-        bookmark.save()
+            fields.update(
+                status=Bookmark.Status.OK,
+                page_title=metadata.title[:500],
+                description=metadata.description,
+                site_name=metadata.site_name[:200],
+                favicon_url=metadata.favicon_url,
+                image_url=metadata.image_url,
+            )
+        # A failed fetch keeps any earlier page title; display_title falls back to the URL.
+    if not Bookmark.objects.filter(pk=bookmark_id, status=Bookmark.Status.PENDING).update(**fields):
+        return None
+    if bookmark is None:
+        try:
+            bookmark = Bookmark.objects.get(pk=bookmark_id)
+        except Bookmark.DoesNotExist:
+            return None
+    else:
+        for name, value in fields.items():
+            setattr(bookmark, name, value)
+    if final:
         _announce_fetched(bookmark)
     return bookmark
 

@@ -26,7 +26,7 @@ def fetch_metadata(self, bookmark_id: int) -> str:
         return "skipped"
     metadata = fetch_page_metadata(bookmark.url)
     retry = metadata.retryable and self.request.retries < MAX_RETRIES
-    services.record_metadata(bookmark_id, metadata, final=not retry)
+    services.record_metadata(bookmark_id, metadata, final=not retry, bookmark=bookmark)
     if retry:
         raise self.retry(countdown=settings.FETCH_RETRY_DELAY * 3**self.request.retries)
     return "ok" if metadata.ok else "failed"
