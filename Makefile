@@ -11,9 +11,9 @@ PYTEST_ARGS ?=
 # client, a browser for the end-to-end tests, and msgfmt for the catalogs.
 SYSTEM_PACKAGES ?= prosody go-sendxmpp chromium gettext
 
-.PHONY: install system-packages run test test-sqlite test-postgres lint migrate clean
+.PHONY: install system-packages run test test-sqlite test-postgres lint migrate clean compilemessages makemessages
 
-install: system-packages $(STAMP)
+install: system-packages $(STAMP) compilemessages
 
 # Installs the missing ones when we may (root with apt-get); otherwise says what is missing.
 system-packages:
@@ -35,6 +35,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt -r requirements-dev.txt
 	@touch $@
+
+# Translations: locale/*/LC_MESSAGES/django.po are the sources; the .mo files are built here, not committed.
+compilemessages: $(STAMP)
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=staticfiles -v0
+
+# After changing user-visible strings: refresh the catalogs, then translate the new entries.
+makemessages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles --no-obsolete
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -14,7 +14,7 @@
     bulk.addEventListener("submit", function (event) {
       var action = bulk.querySelector("[name=action]").value;
       var count = list.querySelectorAll("input.select:checked").length;
-      if (action === "delete" && count && !window.confirm(bulk.getAttribute("data-confirm-delete").replace("%s", count))) {
+      if (action === "delete" && count && !window.confirm(bulk.getAttribute("data-confirm-delete").replace("{n}", count))) {
         event.preventDefault();
       }
     });

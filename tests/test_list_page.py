@@ -1,0 +1,165 @@
+"""The list page's tools: bulk actions, live updates, tags page, states, language and time zone."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from bookmarks import services
+from bookmarks.models import Bookmark, Tag
+from tests.conftest import make_bookmark
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bulk_add_tag_tags_the_selected_bookmarks(alice_client, user):
+    one, two = make_bookmark(user), make_bookmark(user)
+    alice_client.post("/bookmarks/bulk/", {"action": "add_tag", "tag": "later", "ids": [one.pk, two.pk]})
+    assert Bookmark.objects.filter(tags__name="later").count() == 2
+
+
+def test_bulk_delete_through_the_page_leaves_other_users_bookmarks(alice_client, user, other_user):
+    mine, theirs = make_bookmark(user), make_bookmark(other_user)
+    response = alice_client.post("/bookmarks/bulk/", {"action": "delete", "ids": [mine.pk, theirs.pk]})
+    assert response.status_code == 302
+    assert list(Bookmark.objects.values_list("pk", flat=True)) == [theirs.pk]
+
+
+def test_bulk_remove_tag_needs_a_tag_name(alice_client, user):
+    bookmark = make_bookmark(user, tags="keep")
+    response = alice_client.post(
+        "/bookmarks/bulk/", {"action": "remove_tag", "tag": "", "ids": [bookmark.pk]}, follow=True
+    )
+    assert "Type the tag to add or remove." in response.content.decode()
+    assert bookmark.tags.count() == 1
+
+
+def test_bulk_action_without_a_selection_says_so(alice_client, user):
+    make_bookmark(user)
+    response = alice_client.post("/bookmarks/bulk/", {"action": "delete"}, follow=True)
+    assert "Select some bookmarks first." in response.content.decode()
+    assert Bookmark.objects.count() == 1
+
+
+def test_live_endpoint_returns_bookmarks_saved_since_the_page_was_shown(alice_client, user):
+    since = timezone.now()
+    services.save_url(user, "https://example.com/from-chat", title="Sent from chat", source="im")
+    data = alice_client.get("/bookmarks/live/", {"since": since.isoformat()}).json()
+    assert [item["id"] for item in data["items"]] == list(Bookmark.objects.values_list("pk", flat=True))
+    assert "Sent from chat" in data["items"][0]["html"]
+    assert "from chat" in data["items"][0]["html"]
+
+
+def test_live_endpoint_leaves_out_older_and_other_users_bookmarks(alice_client, user, other_user):
+    make_bookmark(user, title="Old one")
+    Bookmark.objects.update(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    since = timezone.now() - timedelta(seconds=1)
+    make_bookmark(other_user, title="Someone else's")
+    assert alice_client.get("/bookmarks/live/", {"since": since.isoformat()}).json()["items"] == []
+
+
+def test_live_endpoint_applies_the_pages_search(alice_client, user):
+    since = timezone.now() - timedelta(seconds=1)
+    make_bookmark(user, title="Matching 收藏")
+    make_bookmark(user, title="Other")
+    items = alice_client.get("/bookmarks/live/", {"since": since.isoformat(), "q": "收藏"}).json()["items"]
+    assert len(items) == 1 and "Matching" in items[0]["html"]
+
+
+def test_live_items_send_their_buttons_back_to_the_list(alice_client, user):
+    since = timezone.now() - timedelta(seconds=1)
+    make_bookmark(user)
+    html = alice_client.get("/bookmarks/live/", {"since": since.isoformat(), "from": "/bookmarks/?page=2"}).json()[
+        "items"
+    ][0]["html"]
+    assert 'name="next" value="/bookmarks/?page=2"' in html
+
+
+def test_pending_bookmark_says_its_title_is_on_its_way(alice_client, user):
+    make_bookmark(user, status=Bookmark.Status.PENDING)
+    assert "title on its way" in alice_client.get("/bookmarks/").content.decode()
+
+
+def test_failed_bookmark_shows_the_reason_and_a_retry(alice_client, user):
+    bookmark = make_bookmark(user, status=Bookmark.Status.FAILED, fetch_error="HTTP 404")
+    page = alice_client.get("/bookmarks/").content.decode()
+    assert "title not found" in page and "HTTP 404" in page
+    assert f'action="/bookmarks/{bookmark.pk}/refresh/"' in page
+
+
+def test_tags_page_lists_tags_with_counts(alice_client, user, other_user):
+    make_bookmark(user, tags="python web")
+    make_bookmark(user, tags="python")
+    make_bookmark(other_user, tags="secret")
+    page = alice_client.get("/bookmarks/tags/").content.decode()
+    assert "#python" in page and "#web" in page and "secret" not in page
+    python = Tag.objects.get(owner=user, name="python")
+    assert f'<tr id="tag-{python.pk}">' in page
+    assert page.split(f'<tr id="tag-{python.pk}">')[1].split("</tr>")[0].count('class="count">2<') == 1
+
+
+def test_renaming_a_tag_from_the_tags_page(alice_client, user):
+    bookmark = make_bookmark(user, tags="pyhton")
+    alice_client.post(f"/bookmarks/tags/{Tag.objects.get().pk}/rename/", {"name": "python"})
+    assert [tag.name for tag in bookmark.tags.all()] == ["python"]
+
+
+def test_merging_tags_from_the_tags_page(alice_client, user):
+    bookmark = make_bookmark(user, tags="js javascript")
+    js, javascript = Tag.objects.get(name="js"), Tag.objects.get(name="javascript")
+    alice_client.post("/bookmarks/tags/merge/", {"tags": [js.pk], "target": javascript.pk})
+    assert [tag.name for tag in bookmark.tags.all()] == ["javascript"]
+
+
+def test_another_users_tag_cannot_be_renamed_or_deleted(alice_client, other_user):
+    make_bookmark(other_user, tags="theirs")
+    tag = Tag.objects.get()
+    assert alice_client.post(f"/bookmarks/tags/{tag.pk}/rename/", {"name": "mine"}).status_code == 404
+    assert alice_client.post(f"/bookmarks/tags/{tag.pk}/delete/").status_code == 404
+    assert Tag.objects.get().name == "theirs"
+
+
+def test_list_queries_do_not_grow_with_filters_and_bookmarks(alice_client, user, django_assert_max_num_queries):
+    for number in range(3):
+        make_bookmark(user, f"https://example.com/{number}", title=f"收藏 {number}", tags="a b")
+    urls = ["/bookmarks/?q=收藏", "/bookmarks/?tag=a", "/bookmarks/?q=%22example.com%22+-zzz&page=2"]
+    counts = {}
+    for url in urls:
+        with django_assert_max_num_queries(12) as few:
+            alice_client.get(url)
+        counts[url] = len(few.captured_queries)
+    for number in range(3, 120):
+        make_bookmark(user, f"https://example.com/{number}", title=f"收藏 {number}", tags=f"a b t{number}")
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            alice_client.get(url)
+
+
+def test_dates_follow_the_browsers_time_zone(alice_client, user):
+    make_bookmark(user, added_at=datetime(2026, 1, 1, 23, 30, tzinfo=UTC))
+    alice_client.cookies["favsite_tz"] = "Asia/Shanghai"
+    assert 'datetime="2026-01-02T07:30:00+08:00"' in alice_client.get("/bookmarks/").content.decode()
+
+
+def test_a_time_zone_chosen_in_settings_wins_over_the_browsers(alice_client, user):
+    make_bookmark(user, added_at=datetime(2026, 1, 1, 23, 30, tzinfo=UTC))
+    alice_client.cookies["favsite_tz"] = "Asia/Shanghai"
+    alice_client.post("/settings/time-zone/", {"time_zone": "America/New_York"})
+    assert 'datetime="2026-01-01T18:30:00-05:00"' in alice_client.get("/bookmarks/").content.decode()
+
+
+def test_an_unknown_time_zone_cookie_is_ignored(alice_client, user):
+    make_bookmark(user, added_at=datetime(2026, 1, 1, 23, 30, tzinfo=UTC))
+    alice_client.cookies["favsite_tz"] = "Mars/Olympus"
+    assert 'datetime="2026-01-01T23:30:00+00:00"' in alice_client.get("/bookmarks/").content.decode()
+
+
+def test_the_browser_language_picks_chinese(client, user):
+    page = client.get("/", headers={"accept-language": "zh-CN,zh;q=0.9"}).content.decode()
+    assert 'lang="zh-hans"' in page and "注册" in page
+
+
+def test_the_language_switcher_overrides_the_browser(client, user):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/", headers={"accept-language": "zh-CN"}).content.decode()
+    assert 'lang="en"' in page and "Sign up" in page
