@@ -9,6 +9,7 @@ never used.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 import ssl
@@ -187,6 +188,12 @@ def _remaining(deadline: float) -> float:
 
 
 def _resolve(host: str, port: int, deadline: float) -> list[tuple]:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass  # a name (or an odd spelling such as 0x7f.1): the resolver decides, in a thread
+    else:  # a plain IP literal needs no lookup and no thread hand-off
+        return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
     future = _resolver.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
     try:
         infos = future.result(timeout=_remaining(deadline))
