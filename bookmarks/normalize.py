@@ -72,6 +72,7 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "__hs")
 
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _HOST_LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_\-]*[a-z0-9_])?$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _PERCENT_RE = re.compile(r"%([0-9a-fA-F]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
@@ -89,7 +90,7 @@ def clean_url(raw: str) -> str:
         raise InvalidURL("The link is empty.")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURL(f"The link is longer than {MAX_URL_LENGTH} characters.")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+    if _CONTROL_RE.search(url):
         raise InvalidURL("The link contains control characters.")
     match = _SCHEME_RE.match(url)
     scheme = match.group(1).lower() if match else ""

@@ -51,6 +51,7 @@ __all__ = [
 
 NOTE_MAX_LENGTH = 10_000
 _TAG_SPLIT_RE = re.compile(r"[\s,，、]+")
+_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and newline
 
 
 class DuplicateURL(ValueError):
@@ -445,4 +446,4 @@ def _get_or_create_tags(owner_id: int, names: list[str]) -> list[Tag]:
 
 def _clean_text(text: str) -> str:
     """Strip and drop control characters other than newlines and tabs."""
-    return "".join(ch for ch in (text or "") if ch in "\n\t" or ord(ch) >= 0x20 and ord(ch) != 0x7F).strip()
+    return _CONTROL_CHARS_RE.sub("", text or "").strip()

@@ -238,3 +238,14 @@ def test_import_and_export_commands_round_trip_with_progress_on_stderr(tmp_path,
     out = io.StringIO()
     call_command("import_bookmarks", str(out_file), user="bob", stdout=out, stderr=io.StringIO())
     assert "18 new" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_imported_bookmarks_are_found_by_search_and_later_saves_still_index(user):
+    from bookmarks.search import search_bookmarks
+
+    import_file(user, "netscape-bookmark-parser-delicious.html")
+    make_bookmark(user, "https://example.com/later", title="Quokka facts")
+    mine = Bookmark.objects.filter(owner=user)
+    assert [b.url for b in search_bookmarks(mine, "compatibility tables")] == ["http://fontfamily.io/"]
+    assert [b.url for b in search_bookmarks(mine, "quokka")] == ["https://example.com/later"]
