@@ -163,3 +163,11 @@ def test_the_language_switcher_overrides_the_browser(client, user):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = client.get("/", headers={"accept-language": "zh-CN"}).content.decode()
     assert 'lang="en"' in page and "Sign up" in page
+
+
+def test_each_item_links_to_its_edit_and_delete_pages_and_tags(alice_client, user):
+    bookmark = make_bookmark(user, tags="python")
+    page = alice_client.get("/bookmarks/").content.decode()
+    assert f'href="/bookmarks/{bookmark.pk}/edit/"' in page
+    assert f'href="/bookmarks/{bookmark.pk}/delete/"' in page
+    assert 'href="/bookmarks/?tag=python"' in page

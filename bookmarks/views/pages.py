@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
@@ -71,12 +72,14 @@ def bookmark_live(request: HttpRequest) -> JsonResponse:
     changed = changed.filter(updated_at__gt=since).order_by("-updated_at").prefetch_related("tags")[:LIVE_LIMIT]
     # Where the item's buttons come back to: the list page, not this endpoint.
     back = request.GET.get("from", "")
-    back = back if back.startswith("/bookmarks/") else "/bookmarks/"
+    list_url = reverse("bookmarks:list")
+    back = back if back.startswith(list_url) else list_url
+    context = {"next_path": back, "list_url": list_url}
     items = [
         {
             "id": bookmark.pk,
             "version": bookmark.updated_at.isoformat(),
-            "html": render_to_string("bookmarks/item.html", {"bookmark": bookmark, "next_path": back}, request=request),
+            "html": render_to_string("bookmarks/item.html", {**context, "bookmark": bookmark}, request=request),
         }
         for bookmark in reversed(changed)
     ]

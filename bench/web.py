@@ -1,0 +1,215 @@
+"""Web benchmark: the list page and search over 100,000 bookmarks, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/web.py                    # SQLite and PostgreSQL (when it answers)
+    .venv/bin/python bench/web.py --count 20000 --backends sqlite
+
+One user has ``--count`` bookmarks (English and Chinese titles, 5,000 tags),
+beside 10 other users with 1,000 each. Each backend runs in a child process on
+a scratch database (a temporary SQLite file; a PostgreSQL database dropped
+afterwards). Seeding uses bulk_create (the search triggers/indexes still do
+their work). Figures are server time: a full request through Django's test
+client (middleware, session, queries, template), ``--requests`` times after
+warming up, p50 and p95.
+
+"icontains" rows run the same page with the search swapped for plain
+``icontains`` conditions over the same fields (the old implementation), in
+the same run, as the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+ENGLISH = (  # noqa: SIM905 (readable as one string)
+    "python django search guide tutorial notes web design data cloud music film book news travel food "
+    "science history rust golang database index performance release security privacy linux kernel network "
+    "browser mobile android apple review analysis weekly daily podcast video interview opinion startup "
+    "market finance health sport garden recipe photo camera map city weather energy climate space"
+).split()
+CHINESE = (  # noqa: SIM905
+    "收藏 网址 新闻 技术 教程 笔记 设计 数据 音乐 电影 读书 旅行 美食 科学 历史 数据库 性能 安全 隐私 "
+    "网络 浏览器 手机 评测 分析 周刊 播客 视频 采访 观点 创业 市场 金融 健康 体育 花园 菜谱 摄影 地图 城市 "
+    "天气 能源 气候 太空 编程 开源 社区 文档 工具 效率"
+).split()
+PHRASE = "reading list"
+
+
+def seed(count: int, tags: int, others: int, other_count: int) -> tuple[object, str]:
+    """Bulk-create the collection; returns the big user and a mid-sized tag's name."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from bookmarks.models import Bookmark, Tag
+    from bookmarks.normalize import normalize_url, url_hash
+
+    rng = random.Random(7)
+    users = get_user_model().objects
+    big = users.create_user("big", password="bench-password-1")
+    owners = [(big, count, tags)] + [(users.create_user(f"other{i}"), other_count, 50) for i in range(others)]
+    now = timezone.now()
+    Through = Bookmark.tags.through
+    for owner, n, n_tags in owners:
+        tag_rows = Tag.objects.bulk_create([Tag(owner=owner, name=f"tag{i}") for i in range(n_tags)], batch_size=2000)
+        batch: list[Bookmark] = []
+        for i in range(n):
+            words = rng.sample(ENGLISH, 3) + rng.sample(CHINESE, 2)
+            rng.shuffle(words)
+            if rng.random() < 0.5:
+                title = " ".join(words[:4])
+            else:
+                title = "".join(rng.sample(CHINESE, 3)) + " " + " ".join(rng.sample(ENGLISH, 2))
+            if i % 100 == 0:
+                title += f" {PHRASE}"
+            url = f"https://site{i % 997}.example.com/{owner.username}/{i}/{words[0]}"
+            key = normalize_url(url)
+            when = now - timedelta(minutes=n - i)
+            batch.append(
+                Bookmark(
+                    owner=owner,
+                    url=url,
+                    normalized_url=key,
+                    url_hash=url_hash(key),
+                    title=title,
+                    note=" ".join(rng.sample(ENGLISH + CHINESE, 3)) if i % 3 == 0 else "",
+                    status=Bookmark.Status.OK,
+                    created_at=when,
+                    added_at=when,
+                )
+            )
+            if len(batch) == 5000 or i == n - 1:
+                created = Bookmark.objects.bulk_create(batch)
+                links = [
+                    Through(bookmark_id=b.pk, tag_id=tag.pk)
+                    for b in created
+                    for tag in rng.sample(tag_rows, rng.randint(0, 3))
+                ]
+                Through.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
+                batch = []
+    return big, "tag42"
+
+
+def plain_icontains(queryset, query: str):
+    """The baseline: every term (phrase, word, tag, negation) as plain icontains scans."""
+    from bookmarks.search import _scan_condition, _tag_condition, parse_query
+
+    for term in parse_query(query):
+        condition = _tag_condition(term.text) if term.tag else _scan_condition(term.text)
+        queryset = queryset.exclude(condition) if term.exclude else queryset.filter(condition)
+    return queryset
+
+
+def timed(client, url: str, requests: int) -> tuple[float, float]:
+    for _ in range(3):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    samples = []
+    for _ in range(requests):
+        t0 = time.perf_counter()
+        client.get(url)
+        samples.append((time.perf_counter() - t0) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+def run_backend(database_url: str, count: int, requests: int) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "favsite.settings"
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from bookmarks.models import Bookmark
+    from bookmarks.views import pages
+
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    big, tag = seed(count, 5000, 10, 1000)
+    seed_s = time.perf_counter() - t0
+    with connection.cursor() as cursor:
+        # Fresh statistics (and, on PostgreSQL, the visibility map index-only scans need).
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    total = Bookmark.objects.count()
+    print(f"  seeded {total:,} bookmarks ({count:,} for one user) in {seed_s:.0f} s")
+
+    client = Client()
+    client.force_login(big)
+    cases = [
+        ("list page 1", "/bookmarks/", False),
+        ("list page 1,000", "/bookmarks/?page=1000", False),
+        (f"tag filter ?tag={tag}", f"/bookmarks/?tag={tag}", False),
+        ("search English word", "/bookmarks/?q=kernel", True),
+        ("search 2-char Chinese", "/bookmarks/?q=收藏", True),
+        ("search 3-char Chinese", "/bookmarks/?q=数据库", True),
+        ("search phrase", f'/bookmarks/?q="{PHRASE}"', True),
+        ("search negation", "/bookmarks/?q=kernel+-linux", True),
+        ("search two words", "/bookmarks/?q=python+guide", True),
+    ]
+    print(f"  {'case':32} {'p50 ms':>8} {'p95 ms':>8}   {'icontains p50':>13} {'p95':>8}")
+    real_search = pages.search_bookmarks
+    for label, url, is_search in cases:
+        pages.search_bookmarks = real_search
+        p50, p95 = timed(client, url, requests)
+        line = f"  {label:32} {p50:8.1f} {p95:8.1f}"
+        if is_search:
+            pages.search_bookmarks = plain_icontains
+            b50, b95 = timed(client, url, requests)
+            line += f"   {b50:13.1f} {b95:8.1f}"
+        print(line, flush=True)
+    pages.search_bookmarks = real_search
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--child", metavar="DATABASE_URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_backend(args.child, args.count, args.requests)
+        return
+    child = [sys.executable, __file__, "--count", str(args.count), "--requests", str(args.requests), "--child"]
+    workdir = Path(tempfile.mkdtemp(prefix="favsite-bench-web-"))
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            print("SQLite")
+            subprocess.run([*child, f"sqlite:///{workdir / 'bench.sqlite3'}"], check=True)
+        elif backend == "postgres":
+            import psycopg
+
+            name = f"favsite_bench_web_{os.getpid()}"
+            try:
+                admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+            except psycopg.OperationalError:
+                print("PostgreSQL does not answer: skipped")
+                continue
+            admin.execute(f'CREATE DATABASE "{name}"')
+            try:
+                print("PostgreSQL")
+                subprocess.run([*child, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"], check=True)
+            finally:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.close()
+
+
+if __name__ == "__main__":
+    main()
