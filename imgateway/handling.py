@@ -9,12 +9,14 @@ until then). Tests call ``handle_message`` directly.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 
 import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Count
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -57,19 +59,39 @@ def bare_jid(jid: str) -> str:
     return JID(jid).bare
 
 
+_checked = threading.local()
+CONNECTION_CHECK_SECONDS = 30.0
+
+
 def fresh_connection() -> None:
     """Drop a database connection that broke or aged while the thread was idle.
 
-    Not inside a transaction (a test's, or a caller's): closing would end it.
+    Checked at most every CONNECTION_CHECK_SECONDS per thread: with SQLite
+    (CONN_MAX_AGE=0) Django would otherwise close and reopen the connection
+    for every message, a third of the cost of a save. Never inside a
+    transaction (a test's, or a caller's): closing would end it.
     """
-    if not connection.in_atomic_block:
+    if connection.in_atomic_block:
+        return
+    now = time.monotonic()
+    if now - getattr(_checked, "at", float("-inf")) >= CONNECTION_CHECK_SECONDS:
+        _checked.at = now
         close_old_connections()
+
+
+def _drop_connection_after_error() -> None:
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def handle_message(incoming: Incoming) -> Reply:
     fresh_connection()
-    with translation.override(settings.LANGUAGE_CODE):
-        return _handle(incoming)
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            return _handle(incoming)
+    except DatabaseError:
+        _drop_connection_after_error()  # the next message gets a new one
+        raise
 
 
 def _handle(incoming: Incoming) -> Reply:

@@ -239,7 +239,7 @@ def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(
     user, person = linked_person(chat_user)
     page_server.route("/slow", body="<title>Slow page</title>", hang=1.5)
     person.send(gateway.jid, page_server.url("/slow"))
-    wait_for(bookmarks_of(user), bool)
+    page_server.wait_for_request("/slow")  # saved, queued, and the worker is fetching
     gateway.kill()  # SIGKILL: no goodbye, a hibernating stream left on the server
     client = redis_lib.Redis.from_url(settings.REDIS_URL)
     wait_for(lambda: client.xlen(outbox.stream_name()), lambda n: n == 1)

@@ -1,0 +1,366 @@
+"""End-to-end ingest benchmark: chat message in, "Saved: <title>" back.
+
+    .venv/bin/python bench/ingest.py                       # SQLite in a temp dir
+    .venv/bin/python bench/ingest.py --postgres            # a throw-away PostgreSQL database
+    .venv/bin/python bench/ingest.py --messages 10000 --users 100 --latency-rate 50 --latency-seconds 20
+
+Starts its own Prosody (favsite.localservices.LocalProsody, loopback), a page
+server on loopback, a Celery worker and the gateway (``manage.py
+run_imgateway``) as processes, with Redis keys under a prefix of their own.
+Simulated users are slixmpp clients in this process. Three runs:
+
+1. baseline: a trivial echo bot (a separate process, same Prosody): the
+   same clients send it messages; latency from send to echo;
+2. throughput: ``--messages`` chat messages, one new URL each, offered as
+   fast as the clients can send; URLs per second from the first send to the
+   last confirmation, then the gateway's resident memory;
+3. latency: ``--latency-rate`` messages per second for ``--latency-seconds``;
+   p50/p95/p99 from send to the "Saved:" reply.
+
+The gateway's per-JID rate limit is raised for the run (this measures the
+pipeline, not the abuse limit). Targets (issue 4): >= 300 URLs/s, p95 <= 500
+ms at 50 messages/s, gateway memory < 100 MB after 10,000 messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Pages(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = f"<html><head><title>Page {self.path}</title></head><body>x</body></html>".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# -- the echo bot (baseline), run as its own process -------------------------
+
+
+def run_echo_bot(jid: str, password: str, host: str, port: int) -> None:
+    from slixmpp import ClientXMPP
+
+    async def main() -> None:
+        bot = ClientXMPP(jid, password)
+        bot.enable_direct_tls = bot.enable_starttls = False
+        bot.enable_plaintext = True
+        bot.plugin["feature_mechanisms"].unencrypted_scram = True
+
+        def on_message(msg) -> None:
+            if msg["type"] in ("chat", "normal") and msg["body"]:
+                bot.make_message(mto=msg["from"], mbody=msg["body"], mtype="chat").send()
+
+        started = asyncio.get_running_loop().create_future()
+        bot.add_event_handler("session_start", lambda _e: (bot.send_presence(), started.set_result(True)))
+        bot.add_event_handler("message", on_message)
+        bot.connect(host, port)
+        print("echo online", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# -- simulated users ----------------------------------------------------------
+
+
+class Users:
+    """N slixmpp clients on one loop; records when each reply arrived."""
+
+    def __init__(self, prosody, names: list[str], password: str) -> None:
+        self.prosody, self.names, self.password = prosody, names, password
+        self.clients: list = []
+        self.arrived: dict[str, float] = {}
+        self.replies = 0
+
+    async def connect(self) -> None:
+        from slixmpp import ClientXMPP
+
+        async def one(name: str):
+            client = ClientXMPP(f"{self.prosody.jid(name)}/bench", self.password)
+            client.enable_direct_tls = client.enable_starttls = False
+            client.enable_plaintext = True
+            client.plugin["feature_mechanisms"].unencrypted_scram = True
+            started = asyncio.get_running_loop().create_future()
+            client.add_event_handler("session_start", lambda _e: started.done() or started.set_result(True))
+            client.add_event_handler("message", self._on_message)
+            client.connect(self.prosody.host, self.prosody.port)
+            await asyncio.wait_for(started, 30)
+            client.send_presence()
+            return client
+
+        self.clients = list(await asyncio.gather(*(one(name) for name in self.names)))
+
+    def _on_message(self, msg) -> None:
+        body = msg["body"] or ""
+        key = body.rsplit("\n", 1)[-1].strip() if body.startswith("Saved") else body.strip()
+        if key and key not in self.arrived:
+            self.arrived[key] = time.perf_counter()
+            self.replies += 1
+
+    async def offer(self, to: str, keys: list[str], rate: float | None) -> dict[str, float]:
+        """Send one message per key (round-robin over users), at ``rate`` per second or flat out."""
+        sent: dict[str, float] = {}
+        start = time.perf_counter()
+        for i, key in enumerate(keys):
+            if rate:
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elif i % 200 == 0:
+                await asyncio.sleep(0)  # let the loop write
+            client = self.clients[i % len(self.clients)]
+            sent[key] = time.perf_counter()
+            client.make_message(mto=to, mbody=key, mtype="chat").send()
+        return sent
+
+    async def wait(self, keys: list[str], timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline and any(k not in self.arrived for k in keys):
+            await asyncio.sleep(0.05)
+
+    def report(self, label: str, keys: list[str], sent: dict[str, float]) -> dict[str, float]:
+        done = [k for k in keys if k in self.arrived]
+        latencies = [(self.arrived[k] - sent[k]) * 1000 for k in done]
+        span = max(self.arrived[k] for k in done) - min(sent.values()) if done else float("nan")
+        result = {
+            "sent": len(keys),
+            "answered": len(done),
+            "per_s": len(done) / span if done else 0.0,
+            "p50": percentile(latencies, 50) if done else float("nan"),
+            "p95": percentile(latencies, 95) if done else float("nan"),
+            "p99": percentile(latencies, 99) if done else float("nan"),
+        }
+        print(
+            f"{label:<28} sent {result['sent']:>6}  answered {result['answered']:>6}  "
+            f"{result['per_s']:8.1f}/s  p50 {result['p50']:7.1f} ms  p95 {result['p95']:7.1f} ms  "
+            f"p99 {result['p99']:7.1f} ms",
+            flush=True,
+        )
+        return result
+
+
+# -- orchestration ------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--latency-rate", type=float, default=50.0)
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=8, help="Celery worker threads")
+    parser.add_argument("--postgres", action="store_true", help="use a throw-away database on 127.0.0.1:5432")
+    parser.add_argument("--echo-bot", nargs=4, metavar=("JID", "PASSWORD", "HOST", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.echo_bot:
+        jid, password, host, port = args.echo_bot
+        run_echo_bot(jid, password, host, int(port))
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="favsite-bench-"))
+    tag = f"favsite-bench-{os.getpid()}"
+    pg_name = f"favsite_bench_{os.getpid()}"
+    if args.postgres:
+        import psycopg
+
+        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{pg_name}"')
+        database_url = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
+    else:
+        database_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="favsite.settings",
+        DATABASE_URL=database_url,
+        CELERY_KEY_PREFIX=f"{tag}:",
+        XMPP_REDIS_PREFIX=f"{tag}:im",
+        FETCH_ALLOW_NETWORKS="127.0.0.1/32",
+        LOG_LEVEL="WARNING",
+        XMPP_RATE_BURST="1000000",
+        XMPP_RATE_PER_MINUTE="1000000",
+    )
+    processes: list[subprocess.Popen] = []
+    prosody = None
+    try:
+        subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
+        import django
+
+        django.setup()
+        from django.contrib.auth import get_user_model
+
+        from favsite.localservices import LocalProsody
+        from imgateway.linking import link_verified
+
+        prosody = LocalProsody(tmp / "prosody", free_port())
+        prosody.write_config()
+        prosody.register("bot", "bot-pw")
+        prosody.register("echo", "echo-pw")
+        names = [f"user{i}" for i in range(args.users)]
+        for name in names:
+            prosody.register(name, "pw")
+            user = get_user_model().objects.create_user(name, password=None)
+            link_verified(user, prosody.jid(name))
+        prosody.start()
+
+        pages = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+        pages.daemon_threads = True
+        threading.Thread(target=pages.serve_forever, daemon=True).start()
+        page_base = f"http://127.0.0.1:{pages.server_address[1]}"
+
+        env = {
+            **os.environ,
+            "XMPP_JID": prosody.jid("bot"),
+            "XMPP_PASSWORD": "bot-pw",
+            "XMPP_SERVER": prosody.address,
+            "XMPP_TLS": "off",
+        }
+        log = open(tmp / "processes.log", "ab")  # noqa: SIM115
+        worker_cmd = [PY, "-m", "celery", "-A", "favsite", "worker", "-Q", "fetch,celery", "-P", "threads"]
+        processes.append(
+            subprocess.Popen(
+                [*worker_cmd, "-c", str(args.workers), "-l", "WARNING"], cwd=ROOT, env=env, stdout=log, stderr=log
+            )
+        )
+        gateway = subprocess.Popen(
+            [PY, "manage.py", "run_imgateway"], cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"}, stdout=log, stderr=log
+        )
+        processes.append(gateway)
+        echo = subprocess.Popen(
+            [PY, __file__, "--echo-bot", prosody.jid("echo"), "echo-pw", prosody.host, str(prosody.port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+        )
+        processes.append(echo)
+        deadline = time.monotonic() + 60
+        while "online as" not in (tmp / "processes.log").read_text(errors="replace"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the gateway did not come online; see {tmp / 'processes.log'}")
+            time.sleep(0.1)
+        time.sleep(2)  # the worker and the echo bot
+
+        print(f"ingest benchmark: {args.users} users, {os.cpu_count()} CPUs, database {database_url.split(':')[0]}")
+        asyncio.run(
+            run(prosody, names, page_base, args, gateway.pid),
+        )
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+        if prosody:
+            prosody.stop()
+        _cleanup_redis(tag)
+        if args.postgres:
+            from django.db import connections
+
+            connections.close_all()
+            import psycopg
+
+            with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+def _stage_rates(marker: str) -> None:
+    """Where the time went: rows saved by the gateway per second, fetches finished per second."""
+    from django.db.models import Max, Min
+
+    from bookmarks.models import Bookmark
+
+    rows = Bookmark.objects.filter(url__contains=marker)
+    span = rows.aggregate(a=Min("created_at"), b=Max("created_at"), c=Max("fetched_at"))
+    count = rows.count()
+    saved = (span["b"] - span["a"]).total_seconds() or float("nan")
+    fetched = (span["c"] - span["a"]).total_seconds() if span["c"] else float("nan")
+    print(f"  stages: gateway saved {count / saved:.1f} rows/s; fetched and recorded {count / fetched:.1f}/s")
+
+
+def _cleanup_redis(tag: str) -> None:
+    import redis
+
+    with contextlib.suppress(Exception):
+        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        keys = list(client.scan_iter(match=f"{tag}*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+async def run(prosody, names: list[str], page_base: str, args, gateway_pid: int) -> None:
+    users = Users(prosody, names, "pw")
+    await users.connect()
+    bot, echo = prosody.jid("bot"), prosody.jid("echo")
+    n = args.messages
+    print(f"gateway memory at start: {rss_mb(gateway_pid):.1f} MB RSS", flush=True)
+
+    keys = [f"echo {i}" for i in range(min(n, 5000))]
+    sent = await users.offer(echo, keys, rate=None)
+    await users.wait(keys, 120)
+    users.report("baseline echo, flat out", keys, sent)
+
+    keys = [f"{page_base}/t/{i}" for i in range(n)]
+    sent = await users.offer(bot, keys, rate=None)
+    await users.wait(keys, 600)
+    users.report("gateway, flat out", keys, sent)
+    await asyncio.to_thread(_stage_rates, "/t/")
+    print(f"gateway memory after {n} messages: {rss_mb(gateway_pid):.1f} MB RSS", flush=True)
+
+    count = int(args.latency_rate * args.latency_seconds)
+    keys = [f"echo at rate {i}" for i in range(count)]
+    sent = await users.offer(echo, keys, rate=args.latency_rate)
+    await users.wait(keys, 60)
+    users.report(f"baseline echo, {args.latency_rate:g} msg/s", keys, sent)
+
+    keys = [f"{page_base}/r/{i}" for i in range(count)]
+    sent = await users.offer(bot, keys, rate=args.latency_rate)
+    await users.wait(keys, 120)
+    users.report(f"gateway, {args.latency_rate:g} msg/s", keys, sent)
+
+
+if __name__ == "__main__":
+    main()
