@@ -8,8 +8,9 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
 # Debian packages the tests and `make run` use: an XMPP server, a real chat
-# client, a browser for the end-to-end tests, and msgfmt for the catalogs.
-SYSTEM_PACKAGES ?= prosody go-sendxmpp chromium gettext
+# client, a browser for the end-to-end tests (and a Chinese font, so its
+# screenshots show Chinese), and msgfmt for the catalogs.
+SYSTEM_PACKAGES ?= prosody go-sendxmpp chromium fonts-wqy-microhei gettext
 
 .PHONY: install system-packages run test test-sqlite test-postgres lint migrate clean compilemessages makemessages
 

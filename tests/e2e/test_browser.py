@@ -70,6 +70,7 @@ def test_bulk_tagging_adds_a_tag_to_the_ticked_bookmarks(page, live_server):
     expect(item(page, "First read").locator("a.tag", has_text="#weekend")).to_be_visible()
     expect(item(page, "Second read").locator("a.tag", has_text="#weekend")).to_be_visible()
     expect(item(page, "Not this one").locator("a.tag")).to_have_count(0)
+    screenshot(page, "list")
 
 
 def test_select_all_and_bulk_delete_after_confirming(page, live_server):
