@@ -37,3 +37,11 @@ def sweep_stale_fetches() -> dict[str, int]:
     """Beat: queue again bookmarks left pending too long; give up on those tried too often."""
     queued, given_up = services.sweep_stale_fetches()
     return {"queued": queued, "given_up": given_up}
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_import_job(job_id: int) -> str:
+    """Import an uploaded bookmark file (bookmarks.import_jobs); the page polls the job's progress."""
+    from bookmarks import import_jobs
+
+    return import_jobs.run_job(job_id)

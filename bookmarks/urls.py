@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookmarks.views import pages, tags
+from bookmarks.views import interchange, pages, tags
 
 app_name = "bookmarks"
 
@@ -13,6 +13,10 @@ urlpatterns = [
     path("tags/merge/", tags.tag_merge, name="tag_merge"),
     path("tags/<int:tag_id>/rename/", tags.tag_rename, name="tag_rename"),
     path("tags/<int:tag_id>/delete/", tags.tag_delete, name="tag_delete"),
+    path("import/", interchange.import_page, name="import"),
+    path("import/<int:job_id>/", interchange.import_job, name="import_job"),
+    path("import/<int:job_id>/status/", interchange.import_job_status, name="import_job_status"),
+    path("export/", interchange.export_download, name="export"),
     path("<int:bookmark_id>/edit/", pages.bookmark_edit, name="edit"),
     path("<int:bookmark_id>/delete/", pages.bookmark_delete, name="delete"),
     path("<int:bookmark_id>/refresh/", pages.bookmark_refresh, name="refresh"),

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from bookmarks.views import accounts, health, pages
+from bookmarks import feeds
+from bookmarks.views import accounts, health, interchange, pages
 from imgateway import views as im_views
 
 urlpatterns = [
@@ -16,5 +17,8 @@ urlpatterns = [
     path("settings/im/", im_views.im_settings, name="im_settings"),
     path("settings/im/unlink/", im_views.unlink, name="im_unlink"),
     path("api/", include("bookmarks.api.urls")),
+    path("feeds/<str:token>/rss/", feeds.BookmarkFeed(), name="feed_rss"),
+    path("feeds/<str:token>/atom/", feeds.AtomBookmarkFeed(), name="feed_atom"),
+    path("settings/tokens/<str:kind>/regenerate/", interchange.regenerate_token, name="regenerate_token"),
     path("admin/", admin.site.urls),
 ]

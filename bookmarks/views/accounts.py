@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bookmarks.forms import AccountForm
 from bookmarks.timezones import CHOSEN_COOKIE, zone_names
+from bookmarks.views import interchange
 
 TIME_ZONE_COOKIE_AGE = 365 * 24 * 3600
 
@@ -41,6 +42,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Settings saved."))
         return redirect("settings")
     context = {"form": form, "zone_names": zone_names(), "chosen_zone": request.COOKIES.get(CHOSEN_COOKIE, "")}
+    context.update(interchange.settings_context(request))
     return render(request, "accounts/settings.html", context)
 
 
