@@ -242,3 +242,20 @@ def test_pinboard_posts_update_reports_the_latest_change(client, user):
     make_bookmark(user)
     body = pin(client, user, "posts/update", format="json").json()
     assert set(body) == {"update_time"} and body["update_time"].endswith("Z")
+
+
+@pytest.mark.django_db
+def test_pinboard_never_asks_browsers_for_a_password(client):
+    response = client.get("/api/v1/posts/all")
+    assert response.status_code == 401
+    assert "WWW-Authenticate" not in response.headers
+
+
+@pytest.mark.django_db
+def test_pinboard_posts_get_by_day(client, user):
+    pin(client, user, "posts/add", url="https://example.com/old", dt="2020-01-01T10:00:00Z")
+    pin(client, user, "posts/add", url="https://example.com/new", dt="2020-01-05T10:00:00Z")
+    body = pin(client, user, "posts/get", dt="2020-01-01", format="json").json()
+    assert [post["href"] for post in body["posts"]] == ["https://example.com/old"]
+    newest = pin(client, user, "posts/get", format="json").json()
+    assert [post["href"] for post in newest["posts"]] == ["https://example.com/new"]

@@ -58,6 +58,9 @@ def _authenticated_user(request: HttpRequest):
         username, _sep, key = raw.partition(":")
         user = user_for(AccessToken.Kind.API, key)
         return user if user is not None and user.get_username() == username else None
+    # Basic auth as Pinboard takes it. We never answer with a WWW-Authenticate
+    # challenge, so browsers never cache these credentials and a page elsewhere
+    # cannot make a logged-in browser call posts/add or posts/delete.
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("basic "):
         try:
