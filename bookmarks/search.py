@@ -13,7 +13,8 @@ PostgreSQL has a pg_trgm GIN index over the concatenated text, which ILIKE
 uses for any term of three or more characters; SQLite has an FTS5 trigram
 table filled by triggers. Trigrams cannot find shorter terms (two-character
 Chinese words such as 收藏), so those are plain scans, narrowed by the other
-terms of the query.
+terms of the query. (On PostgreSQL a short pattern would make the planner
+read the whole GIN index and then every row; the plain scan is cheaper.)
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def _tag_condition(name: str) -> Q:
 
 
 def _text_condition(text: str) -> Q:
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(text) >= TRIGRAM:
         return Q(ILike(SearchDocument(*SEARCH_FIELDS), _like_pattern(text)))
     if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
         # The trigram tokenizer folds case and matches a quoted string as a substring.

@@ -105,3 +105,16 @@ def test_parse_query_reads_each_operator():
         ("old", True, True),
         ("bad phrase", False, True),
     ]
+
+
+def test_terms_of_three_or_more_characters_use_the_trigram_index(user):
+    from django.db import connection
+
+    queryset = search_bookmarks(Bookmark.objects.all(), "收藏夹")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be scanned anyway
+            plan = queryset.explain()
+        assert "bookmark_search_trgm" in plan
+    else:
+        assert "bookmarks_bookmark_fts" in queryset.explain()
