@@ -164,24 +164,24 @@ def _save_chunk(user: AbstractBaseUser, chunk: list[_Row], tag_ids: dict[str, in
         }
         new: list[_Row] = []
         known: list[tuple[int, _Row]] = []
+        changed: list[tuple] = []
         for row in chunk:
             bookmark = existing.get(row.digest)
             if bookmark is None:
                 new.append(row)
-            else:
-                merge_resave(bookmark, row.title, row.note, row.added_at)
-                known.append((bookmark.pk, row))
-                row.title, row.note, row.added_at, row.modified_at = (
-                    bookmark.title,
-                    bookmark.note,
-                    bookmark.added_at,
-                    now,
-                )
+                continue
+            before = (bookmark.title, bookmark.note, bookmark.added_at)
+            merge_resave(bookmark, row.title, row.note, row.added_at)
+            known.append((bookmark.pk, row))
+            # Rows the merge left as they were are not rewritten: re-importing
+            # the same file should not rewrite (and re-index) every row.
+            if (bookmark.title, bookmark.note, bookmark.added_at) != before:
+                changed.append((bookmark.pk, bookmark.title, bookmark.note, bookmark.added_at, now))
         with _sqlite_search_index_filled_in_bulk() as index_rows:
             ids = _insert_bookmarks(user, new, now)
             index_rows(list(ids.values()))
         columns = ["title", "note", "added_at", "updated_at"]
-        _update_columns(columns, [(pk, row.title, row.note, row.added_at, row.modified_at) for pk, row in known])
+        _update_columns(columns, changed)
         _link_tags(user, [(ids[row.digest], row) for row in new], known, tag_ids)
     return len(new), len(known)
 
