@@ -1,8 +1,13 @@
 """Pages of a bookmark list that stay fast deep into a large collection.
 
-A plain ``OFFSET`` makes the database build every skipped row. Here the page's
-ids come from the ``(owner, -added_at, -id)`` index alone (an index-only scan
-on PostgreSQL, a covering index on SQLite), then only those rows are read.
+Two costs dominate a big list, and both are avoided:
+
+- ``OFFSET`` makes the database build every skipped row. The page's ids come
+  from the ``(owner, -added_at, -id)`` index alone (an index-only scan on
+  PostgreSQL, a covering index on SQLite); then only those rows are read.
+- ``COUNT(*)`` over every match. A first page that is not full already says
+  how many there are; otherwise searches count at most ``count_cap`` matches
+  ("more than 1,000") instead of scanning the whole collection once more.
 """
 
 from __future__ import annotations
@@ -13,13 +18,52 @@ from django.db.models import QuerySet
 from bookmarks.models import Bookmark
 
 
-def paginate_bookmarks(bookmarks: QuerySet[Bookmark], number: str | int | None, per_page: int) -> Page:
+class _Known:
+    """Stands in for the object list so that ``Paginator`` uses a count we already have."""
+
+    def __init__(self, count: int):
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+
+def paginate_bookmarks(
+    bookmarks: QuerySet[Bookmark], number: str | int | None, per_page: int, count_cap: int | None = None
+) -> Page:
     """Page ``number`` (clamped like ``Paginator.get_page``) with its bookmarks and their tags.
 
-    Queries: one count, one for the page's ids, one for the rows, one for the tags.
+    ``page.paginator.capped`` is True when the count stopped at ``count_cap``.
+    Queries: the page's ids, the rows, their tags, and a count only when needed.
     """
-    page = Paginator(bookmarks.values_list("id", flat=True), per_page).get_page(number)
-    ids = list(page.object_list)
+    ids_query = bookmarks.values_list("id", flat=True)
+    number = _page_number(number)
+    ids = list(ids_query[(number - 1) * per_page : number * per_page + 1])
+    if number == 1 and len(ids) <= per_page:
+        total, capped = len(ids), False
+    else:
+        total, capped = _count(bookmarks, count_cap)
+        last = max(1, -(-total // per_page))
+        if number > last:  # past the end, like Paginator.get_page: show the last page
+            number = last
+            ids = list(ids_query[(number - 1) * per_page : number * per_page])
+    ids = ids[:per_page]
+    paginator = Paginator(_Known(total), per_page)
+    paginator.capped = capped
     rows = {bookmark.pk: bookmark for bookmark in Bookmark.objects.filter(id__in=ids).prefetch_related("tags")}
-    page.object_list = [rows[pk] for pk in ids if pk in rows]
-    return page
+    return Page([rows[pk] for pk in ids if pk in rows], number, paginator)
+
+
+def _page_number(number: str | int | None) -> int:
+    try:
+        return max(1, int(number or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _count(bookmarks: QuerySet[Bookmark], cap: int | None) -> tuple[int, bool]:
+    if cap is None:
+        return bookmarks.count(), False
+    # COUNT over a LIMITed subquery: the database stops after cap + 1 matches.
+    seen = bookmarks.order_by()[: cap + 1].count()
+    return min(seen, cap), seen > cap

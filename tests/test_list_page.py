@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from bookmarks import services
 from bookmarks.models import Bookmark, Tag
+from bookmarks.views.pages import PAGE_SIZE
 from tests.conftest import make_bookmark
 
 pytestmark = pytest.mark.django_db
@@ -120,15 +121,16 @@ def test_another_users_tag_cannot_be_renamed_or_deleted(alice_client, other_user
 
 
 def test_list_queries_do_not_grow_with_filters_and_bookmarks(alice_client, user, django_assert_max_num_queries):
-    for number in range(3):
+    # More than a page from the start: a full first page also asks for the count.
+    for number in range(PAGE_SIZE + 5):
         make_bookmark(user, f"https://example.com/{number}", title=f"收藏 {number}", tags="a b")
-    urls = ["/bookmarks/?q=收藏", "/bookmarks/?tag=a", "/bookmarks/?q=%22example.com%22+-zzz&page=2"]
+    urls = ["/bookmarks/", "/bookmarks/?q=收藏", "/bookmarks/?tag=a", "/bookmarks/?q=%22example.com%22+-zzz&page=2"]
     counts = {}
     for url in urls:
         with django_assert_max_num_queries(12) as few:
             alice_client.get(url)
         counts[url] = len(few.captured_queries)
-    for number in range(3, 120):
+    for number in range(PAGE_SIZE + 5, 3 * PAGE_SIZE):
         make_bookmark(user, f"https://example.com/{number}", title=f"收藏 {number}", tags=f"a b t{number}")
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
@@ -171,3 +173,28 @@ def test_each_item_links_to_its_edit_and_delete_pages_and_tags(alice_client, use
     assert f'href="/bookmarks/{bookmark.pk}/edit/"' in page
     assert f'href="/bookmarks/{bookmark.pk}/delete/"' in page
     assert 'href="/bookmarks/?tag=python"' in page
+
+
+def test_a_search_with_very_many_matches_says_more_than(alice_client, user, settings, monkeypatch):
+    from bookmarks.views import pages
+
+    monkeypatch.setattr(pages, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    for number in range(5):
+        make_bookmark(user, f"https://example.com/{number}", title=f"common word {number}")
+    page = alice_client.get("/bookmarks/?q=common").content.decode()
+    assert "More than 3 bookmarks found." in page
+
+
+def test_a_page_past_the_end_shows_the_last_page(alice_client, user):
+    for number in range(55):
+        make_bookmark(user, f"https://example.com/{number}", title=f"Bookmark number {number}")
+    page = alice_client.get("/bookmarks/?page=99").content.decode()
+    assert "Page 2 of 2" in page and "Bookmark number 4<" in page
+
+
+def test_a_short_search_result_needs_no_count_query(alice_client, user, django_assert_max_num_queries):
+    make_bookmark(user, title="only one")
+    with django_assert_max_num_queries(8) as captured:
+        alice_client.get("/bookmarks/?q=only")
+    assert not any("COUNT(" in query["sql"] for query in captured.captured_queries)

@@ -30,6 +30,9 @@ PAGE_SIZE = 50
 # The sidebar shows the first tags by name; the tags page has them all.
 SIDEBAR_TAGS = 60
 LIVE_LIMIT = 50
+# A search counts its matches up to here ("more than 1,000 found"): counting
+# every match of a common word would cost more than finding the page.
+SEARCH_COUNT_CAP = 1000
 LIVE_OVERLAP = timedelta(seconds=5)
 
 
@@ -43,7 +46,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def bookmark_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     tag_name = request.GET.get("tag", "").strip()
-    page = paginate_bookmarks(_filtered(request, query, tag_name), request.GET.get("page"), PAGE_SIZE)
+    cap = SEARCH_COUNT_CAP if query else None
+    page = paginate_bookmarks(_filtered(request, query, tag_name), request.GET.get("page"), PAGE_SIZE, cap)
     tags = Tag.objects.filter(owner=request.user)
     context = {
         "page": page,
