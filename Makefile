@@ -49,10 +49,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 run: migrate
-	@echo ""
-	@echo "  favsite is starting: open http://$${FAVSITE_HOST:-127.0.0.1}:$${FAVSITE_PORT:-8000}/ (Ctrl-C stops it)"
-	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	$(BIN)/python -m favsite.devstack
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,260 @@
+"""``make run``: the whole stack on one laptop, in the foreground.
+
+``python -m favsite.devstack`` (after ``migrate``):
+
+1. makes sure Redis answers at ``REDIS_URL``, starting a private
+   ``redis-server`` under ``var/redis`` when nothing listens there (and
+   installing the Debian package first when it is missing and we are root);
+2. when no ``XMPP_JID`` is configured, starts a private Prosody on
+   127.0.0.1:5222 from a config under ``var/prosody`` with a bot account and
+   a demo chat account, and points the gateway at it;
+3. creates a demo site login and links the demo chat account to it;
+4. prints where to go and who to log in as, then runs every process of the
+   ``Procfile`` through honcho until Ctrl-C, and stops what it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from favsite.localservices import LocalProsody, port_answers
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+DEMO_USERNAME = "demo"
+XMPP_DOMAIN = "localhost"
+BOT_USER = "favsite"
+DEMO_CHAT_USER = "demo"
+
+
+class StackError(RuntimeError):
+    """Something ``make run`` cannot fix by itself; the message says what to do."""
+
+
+def wait_for_port(host: str, port: int, process: subprocess.Popen, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(f"{what} exited with code {process.returncode} before it listened on {host}:{port}")
+        if port_answers(host, port):
+            return
+        time.sleep(0.1)
+    raise StackError(f"{what} did not listen on {host}:{port} within {timeout:.0f} s")
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """Stop a child we started, by its PID: SIGTERM, then SIGKILL if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
+def ensure_debian_package(binary: str, package: str) -> str:
+    """The path of ``binary``, installing ``package`` with apt-get when allowed."""
+    path = shutil.which(binary) or (f"/usr/sbin/{binary}" if Path(f"/usr/sbin/{binary}").exists() else None)
+    if path:
+        return path
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise StackError(f"{binary} is missing: install it with `sudo apt-get install {package}`")
+    print(f"== installing {package} (apt-get)", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package], check=True, env=env)
+    path = shutil.which(binary)
+    if not path:
+        raise StackError(f"installed {package} but {binary} is still not on the PATH")
+    return path
+
+
+@dataclass
+class LocalRedis:
+    """A private redis-server for development, data under ``directory``."""
+
+    directory: Path
+    port: int = 6379
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        binary = ensure_debian_package("redis-server", "redis-server")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        args = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory)]
+        args += ["--appendonly", "yes", "--save", "", "--daemonize", "no", "--logfile", "redis.log"]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        wait_for_port("127.0.0.1", self.port, self.process, "redis-server")
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+def ensure_redis(redis_url: str, directory: Path) -> LocalRedis | None:
+    """Start a private Redis when ``redis_url`` points at this machine and nothing answers."""
+    parts = urlsplit(redis_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 6379
+    if port_answers(host, port):
+        return None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise StackError(f"Redis does not answer at {host}:{port} (REDIS_URL); start it or change REDIS_URL")
+    redis = LocalRedis(directory, port)
+    redis.start()
+    return redis
+
+
+def load_or_create_credentials(path: Path) -> dict[str, str]:
+    """Passwords for the local bot, demo chat account and demo site login, kept under var/."""
+    if path.exists():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    credentials = {
+        "bot_password": secrets.token_urlsafe(18),
+        "demo_chat_password": secrets.token_urlsafe(9),
+        "demo_site_password": secrets.token_urlsafe(9),
+    }
+    path.write_text(json.dumps(credentials, indent=2))
+    path.chmod(0o600)
+    return credentials
+
+
+@dataclass
+class Stack:
+    """What ``make run`` started (to stop it) and what it prints."""
+
+    env: dict[str, str]
+    redis: LocalRedis | None = None
+    prosody: LocalProsody | None = None
+    bot_jid: str = ""
+    demo_chat: tuple[str, str] | None = None
+
+    def stop(self) -> None:
+        if self.prosody is not None:
+            self.prosody.stop()
+        if self.redis is not None:
+            self.redis.stop()
+
+
+def prepare(var: Path = VAR, *, env: dict[str, str] | None = None, xmpp_port: int = 5222) -> Stack:
+    """Steps 1 and 2: Redis and (without XMPP_JID) Prosody; returns the environment to run with."""
+    env = dict(os.environ if env is None else env)
+    stack = Stack(env=env)
+    try:
+        stack.redis = ensure_redis(env.get("REDIS_URL") or "redis://127.0.0.1:6379/0", var / "redis")
+        if env.get("XMPP_JID"):
+            stack.bot_jid = env["XMPP_JID"]
+            return stack
+        ensure_debian_package("prosody", "prosody")
+        if port_answers("127.0.0.1", xmpp_port):
+            raise StackError(
+                f"127.0.0.1:{xmpp_port} is taken by another program: stop it, or set XMPP_JID/XMPP_PASSWORD/"
+                "XMPP_SERVER to use an existing XMPP server"
+            )
+        credentials = load_or_create_credentials(var / "credentials.json")
+        stack.prosody = LocalProsody(var / "prosody", xmpp_port, domain=XMPP_DOMAIN)
+        stack.prosody.start()
+        stack.bot_jid = stack.prosody.register(BOT_USER, credentials["bot_password"])
+        demo_jid = stack.prosody.register(DEMO_CHAT_USER, credentials["demo_chat_password"])
+        stack.demo_chat = (demo_jid, credentials["demo_chat_password"])
+        env.update(
+            XMPP_JID=stack.bot_jid,
+            XMPP_PASSWORD=credentials["bot_password"],
+            XMPP_SERVER=stack.prosody.address,
+            XMPP_TLS="off",  # allowed: the server is on loopback
+        )
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def create_demo_login(stack: Stack, var: Path = VAR) -> tuple[str, str]:
+    """Step 3: a demo site user, with the demo chat account linked to it."""
+    credentials = load_or_create_credentials(var / "credentials.json")
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    script = (
+        "from django.contrib.auth import get_user_model; U = get_user_model(); "
+        f"u, new = U.objects.get_or_create(username={DEMO_USERNAME!r}); "
+        f"new and (u.set_password({credentials['demo_site_password']!r}) or u.save())"
+    )
+    subprocess.run([*manage, "shell", "-c", script], check=True, env=stack.env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    if stack.demo_chat:
+        subprocess.run(
+            [*manage, "imlink", DEMO_USERNAME, stack.demo_chat[0]],
+            check=True,
+            env=stack.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+    return DEMO_USERNAME, credentials["demo_site_password"]
+
+
+def banner(stack: Stack, login: tuple[str, str]) -> str:
+    host = stack.env.get("FAVSITE_HOST", "127.0.0.1")
+    port = stack.env.get("FAVSITE_PORT", "8000")
+    lines = [
+        "",
+        "  favsite is starting (Ctrl-C stops everything).",
+        f"  Site:        http://{host}:{port}/",
+        f"  Site login:  {login[0]} / {login[1]}",
+        f"  Bot:         {stack.bot_jid}",
+    ]
+    if stack.demo_chat and stack.prosody:
+        lines += [
+            f"  Chat login:  {stack.demo_chat[0]} / {stack.demo_chat[1]}",
+            f"               server {stack.prosody.address}, no TLS (loopback only)",
+            f"  Send a link to {stack.bot_jid} from that account (Gajim, Profanity, ...).",
+        ]
+    return "\n".join([*lines, ""])
+
+
+def run_procfile(env: dict[str, str]) -> int:
+    """Step 4: honcho in the foreground; Ctrl-C reaches it through the terminal's process group."""
+    env = dict(env, PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
+    command = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")]
+    honcho = subprocess.Popen(command, env=env, cwd=ROOT)
+    try:
+        return honcho.wait()
+    except KeyboardInterrupt:
+        # honcho stops its processes on SIGTERM (SIGINT may be ignored when we
+        # were started in the background).
+        honcho.terminate()
+        return honcho.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    VAR.mkdir(exist_ok=True)
+    try:
+        stack = prepare()
+    except StackError as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        login = create_demo_login(stack)
+        print(banner(stack, login), flush=True)
+        return run_procfile(stack.env)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""``make run``'s helper: it starts Redis and Prosody when missing, and stops them again."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis
+
+from favsite import devstack
+from favsite.localservices import port_answers
+from tests.conftest import free_port
+from tests.fixtures.prosody import ChatUser
+
+
+@pytest.fixture
+def stack(tmp_path):
+    redis_port, xmpp_port = free_port(), free_port()
+    env = {"PATH": os.environ["PATH"], "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    started = devstack.prepare(tmp_path / "var", env=env, xmpp_port=xmpp_port)
+    yield started
+    started.stop()
+
+
+def test_it_starts_a_private_redis_when_none_answers(stack):
+    assert stack.redis is not None
+    assert redis.Redis.from_url(stack.env["REDIS_URL"]).ping()
+
+
+def test_it_starts_prosody_and_the_bot_can_log_in(stack, _client_loop):
+    assert stack.env["XMPP_JID"] == "favsite@localhost"
+    assert stack.env["XMPP_SERVER"] == stack.prosody.address
+    bot = ChatUser(_client_loop, stack.prosody, "favsite", stack.env["XMPP_PASSWORD"], resource="favsite").connect()
+    assert bot.client.boundjid.bare == "favsite@localhost"
+    bot.disconnect()
+
+
+def test_the_demo_chat_account_can_log_in(stack, _client_loop):
+    jid, password = stack.demo_chat
+    demo = ChatUser(_client_loop, stack.prosody, jid.split("@")[0], password).connect()
+    assert demo.client.boundjid.bare == jid
+    demo.disconnect()
+
+
+def test_the_banner_names_the_site_the_logins_and_the_bot(stack):
+    text = devstack.banner(stack, ("demo", "pw"))
+    assert "http://127.0.0.1:8000/" in text
+    assert "demo / pw" in text and "favsite@localhost" in text
+    assert stack.demo_chat[0] in text
+
+
+def test_stop_stops_both_services(tmp_path):
+    redis_port, xmpp_port = free_port(), free_port()
+    env = {"PATH": os.environ["PATH"], "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    stack = devstack.prepare(tmp_path / "var", env=env, xmpp_port=xmpp_port)
+    processes = [stack.redis.process, stack.prosody.process]
+
+    stack.stop()
+
+    assert all(process.poll() is not None for process in processes)
+    assert not port_answers("127.0.0.1", redis_port) and not port_answers("127.0.0.1", xmpp_port)
+
+
+def test_a_configured_xmpp_account_is_used_as_it_is(tmp_path):
+    env = {"PATH": os.environ["PATH"], "REDIS_URL": "redis://127.0.0.1:6379/0", "XMPP_JID": "bot@example.org"}
+    stack = devstack.prepare(tmp_path / "var", env=env, xmpp_port=free_port())
+    assert (stack.redis, stack.prosody, stack.bot_jid) == (None, None, "bot@example.org")
+
+
+def test_a_taken_xmpp_port_is_reported_clearly(tmp_path):
+    env = {"PATH": os.environ["PATH"], "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    with pytest.raises(devstack.StackError, match="127.0.0.1:6379 is taken"):
+        devstack.prepare(tmp_path / "var", env=env, xmpp_port=6379)
