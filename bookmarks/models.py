@@ -147,3 +147,20 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.state})"
+
+
+class Preferences(models.Model):
+    """What a person chose in settings, for the processes that have no browser (the chat bot).
+
+    The web reads the language and time zone from cookies (set by the same
+    settings forms), so pages need no query for them.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences")
+    # A code from settings.LANGUAGES, or empty for "the site default".
+    language = models.CharField(max_length=16, blank=True)
+    # An IANA zone name, or empty for "the browser's" (the bot then uses TIME_ZONE).
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language or '-'} {self.time_zone or '-'}"

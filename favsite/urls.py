@@ -13,7 +13,7 @@ urlpatterns = [
     path("bookmarks/", include("bookmarks.urls")),
     path("settings/", accounts.settings_page, name="settings"),
     path("settings/time-zone/", accounts.set_time_zone, name="set_time_zone"),
-    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher
+    path("i18n/setlang/", accounts.set_language, name="set_language"),
     path("settings/im/", im_views.im_settings, name="im_settings"),
     path("settings/im/unlink/", im_views.unlink, name="im_unlink"),
     path("api/", include("bookmarks.api.urls")),

@@ -198,3 +198,25 @@ def test_a_short_search_result_needs_no_count_query(alice_client, user, django_a
     with django_assert_max_num_queries(8) as captured:
         alice_client.get("/bookmarks/?q=only")
     assert not any("COUNT(" in query["sql"] for query in captured.captured_queries)
+
+
+def test_the_chosen_language_and_time_zone_are_remembered_for_the_chat_bot(alice_client, user):
+    from django.utils import timezone as tz
+    from django.utils.translation import get_language
+
+    from bookmarks.preferences import speaking_to
+
+    alice_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/bookmarks/"})
+    alice_client.post("/settings/time-zone/", {"time_zone": "Asia/Shanghai"})
+    with speaking_to(user):
+        assert get_language() == "zh-hans"
+        assert str(tz.get_current_timezone()) == "Asia/Shanghai"
+
+
+def test_someone_who_chose_nothing_gets_the_site_defaults(user, settings):
+    from django.utils.translation import get_language
+
+    from bookmarks.preferences import speaking_to
+
+    with speaking_to(user):
+        assert get_language() == settings.LANGUAGE_CODE

@@ -9,8 +9,10 @@ from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bookmarks import preferences
 from bookmarks.forms import AccountForm
 from bookmarks.timezones import CHOSEN_COOKIE, zone_names
 from bookmarks.views import interchange
@@ -52,10 +54,20 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
     """Remember a chosen time zone in a cookie; "automatic" goes back to the browser's."""
     name = request.POST.get("time_zone", "")
     response = redirect("settings")
+    preferences.remember(request.user, time_zone=name if name in zone_names() else "")
     if name in zone_names():
         response.set_cookie(CHOSEN_COOKIE, name, max_age=TIME_ZONE_COOKIE_AGE, samesite="Lax", httponly=True)
         messages.success(request, _("Dates are now shown in %(zone)s.") % {"zone": name})
     else:
         response.delete_cookie(CHOSEN_COOKIE, samesite="Lax")
         messages.success(request, _("Dates now follow your browser's time zone."))
+    return response
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switcher (a cookie for this browser), remembered for the chat bot too."""
+    response = i18n.set_language(request)
+    if request.user.is_authenticated:
+        preferences.remember(request.user, language=request.POST.get("language", ""))
     return response

@@ -1,0 +1,38 @@
+"""Per-person language and time zone, remembered for the chat bot and other browserless replies."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone, translation
+
+from bookmarks.models import Preferences
+
+
+def remember(user: AbstractBaseUser, *, language: str | None = None, time_zone: str | None = None) -> None:
+    """Store what ``user`` chose in settings (None leaves a value as it is)."""
+    changes = {}
+    if language is not None:
+        changes["language"] = language if language in dict(settings.LANGUAGES) else ""
+    if time_zone is not None:
+        changes["time_zone"] = time_zone
+    if changes:
+        Preferences.objects.update_or_create(user=user, defaults=changes)
+
+
+@contextmanager
+def speaking_to(user: AbstractBaseUser | None) -> Iterator[None]:
+    """Translate and show dates as ``user`` chose while inside: ``with speaking_to(user): reply = _(...)``."""
+    chosen = Preferences.objects.filter(user=user).first() if user is not None and user.pk else None
+    language = (chosen.language if chosen else "") or settings.LANGUAGE_CODE
+    zone = zoneinfo.ZoneInfo(chosen.time_zone) if chosen and chosen.time_zone else None
+    with translation.override(language):
+        if zone is None:
+            yield
+        else:
+            with timezone.override(zone):
+                yield
