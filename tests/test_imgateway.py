@@ -297,3 +297,53 @@ def test_the_settings_page_unlinks_a_jid(alice_client, user):
 
 def test_the_settings_page_requires_login(client):
     assert client.get("/settings/im/").status_code == 302
+
+
+# -- the bot's own rules (no server needed) ------------------------------------
+
+
+def test_xmpp_tls_off_is_refused_for_a_non_loopback_server(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from imgateway.bot import GatewayConfig
+
+    settings.XMPP_JID, settings.XMPP_PASSWORD, settings.XMPP_TLS = "bot@example.org", "pw", "off"
+    settings.XMPP_SERVER = "xmpp.example.org:5222"
+    with pytest.raises(ImproperlyConfigured):
+        GatewayConfig.from_settings()
+    settings.XMPP_SERVER = ""
+    with pytest.raises(ImproperlyConfigured):
+        GatewayConfig.from_settings()
+    settings.XMPP_SERVER = "127.0.0.1:5222"
+    assert GatewayConfig.from_settings().port == 5222
+
+
+def test_reconnect_delays_grow_with_jitter_and_stay_under_30_seconds():
+    from imgateway.bot import Backoff
+
+    backoff = Backoff()
+    delays = [backoff.next_delay() for _ in range(40)]
+    assert 0.5 <= delays[0] <= 1.0 and 1.0 <= delays[1] <= 2.0
+    assert max(delays) <= 30.0 and min(delays[10:]) >= 15.0
+    assert len(set(delays)) > 30  # jittered, not in step
+    backoff.reset()
+    assert backoff.next_delay() <= 1.0
+
+
+def test_the_token_bucket_refuses_past_the_burst_and_notifies_once():
+    from imgateway.bot import TokenBuckets
+
+    buckets = TokenBuckets(burst=3, per_minute=0.001)
+    results = [buckets.take("a@example.org") for _ in range(6)]
+    assert [allowed for allowed, _notify in results] == [True, True, True, False, False, False]
+    assert [notify for _allowed, notify in results] == [False, False, False, True, False, False]
+    assert buckets.take("b@example.org") == (True, False)  # per JID
+
+
+def test_the_token_bucket_forgets_the_least_recent_jids_past_its_size():
+    from imgateway.bot import TokenBuckets
+
+    buckets = TokenBuckets(burst=1, per_minute=0.001, max_entries=2)
+    for jid in ("a@x", "b@x", "c@x"):
+        buckets.take(jid)
+    assert len(buckets._buckets) == 2
