@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from bookmarks import feeds
+from bookmarks import feeds, login_limit
 from bookmarks.views import accounts, health, interchange, pages
 from imgateway import views as im_views
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/login/", login_limit.LoginView.as_view(), name="login"),  # before auth.urls: limited
     path("accounts/", include("django.contrib.auth.urls")),
     path("bookmarks/", include("bookmarks.urls")),
     path("settings/", accounts.settings_page, name="settings"),

@@ -22,12 +22,11 @@ from datetime import UTC, datetime, time
 from functools import wraps
 from xml.etree import ElementTree
 
-from django.contrib.auth import authenticate
 from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from bookmarks import services
+from bookmarks import login_limit, services
 from bookmarks.entries import tag_name
 from bookmarks.exporting import bookmark_entries
 from bookmarks.models import AccessToken, Bookmark, Tag
@@ -67,7 +66,8 @@ def _authenticated_user(request: HttpRequest):
             username, _sep, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
-        return authenticate(request, username=username, password=password)
+        # The same guessing limit as the login page.
+        return login_limit.authenticate_limited(request, username, password)
     return None
 
 
