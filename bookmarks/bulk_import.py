@@ -60,6 +60,7 @@ def run_import(
     entries: Iterable[BookmarkEntry],
     *,
     folders_as_tags: bool = False,
+    fetch_missing_titles: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     now = timezone.now()
@@ -81,7 +82,7 @@ def run_import(
         chunk = rows[start : start + BATCH_SIZE]
         for attempt in range(3):
             try:
-                created, updated = _save_chunk(user, chunk, tag_ids, now)
+                created, updated = _save_chunk(user, chunk, tag_ids, now, fetch_missing_titles)
                 break
             except IntegrityError:
                 # Someone saved one of these URLs (or tags) meanwhile: look again.
@@ -154,7 +155,9 @@ def _merge_rows(known: _Row, row: _Row) -> None:
     known.unread = known.unread or row.unread
 
 
-def _save_chunk(user: AbstractBaseUser, chunk: list[_Row], tag_ids: dict[str, int], now: datetime) -> tuple[int, int]:
+def _save_chunk(
+    user: AbstractBaseUser, chunk: list[_Row], tag_ids: dict[str, int], now: datetime, fetch_missing_titles: bool
+) -> tuple[int, int]:
     with transaction.atomic():
         existing = {
             bookmark.url_hash: bookmark
@@ -178,7 +181,7 @@ def _save_chunk(user: AbstractBaseUser, chunk: list[_Row], tag_ids: dict[str, in
             if (bookmark.title, bookmark.note, bookmark.added_at) != before:
                 changed.append((bookmark.pk, bookmark.title, bookmark.note, bookmark.added_at, now))
         with _sqlite_search_index_filled_in_bulk() as index_rows:
-            ids = _insert_bookmarks(user, new, now)
+            ids = _insert_bookmarks(user, new, now, fetch_missing_titles)
             index_rows(list(ids.values()))
         columns = ["title", "note", "added_at", "updated_at"]
         _update_columns(columns, changed)
@@ -201,7 +204,9 @@ _VARYING = (
 )
 
 
-def _insert_bookmarks(user: AbstractBaseUser, rows: list[_Row], now: datetime) -> dict[str, int]:
+def _insert_bookmarks(
+    user: AbstractBaseUser, rows: list[_Row], now: datetime, fetch_missing_titles: bool = False
+) -> dict[str, int]:
     """Insert new bookmarks with plain multi-row INSERTs; returns url_hash -> id.
 
     ``bulk_create`` prepares every field of every object in Python, which was
@@ -217,6 +222,7 @@ def _insert_bookmarks(user: AbstractBaseUser, rows: list[_Row], now: datetime) -
     columns = [field.column for field in fields]
     base = [constants[column] for column in columns]
     slots = [columns.index(name) for name in _VARYING]
+    status_slot = columns.index("status")
     records = []
     for row in rows:
         record = base.copy()
@@ -235,6 +241,10 @@ def _insert_bookmarks(user: AbstractBaseUser, rows: list[_Row], now: datetime) -
         )
         for slot, value in zip(slots, values, strict=True):
             record[slot] = value
+        if fetch_missing_titles and not row.title:
+            # Left for the beat sweep, which queues at most a batch a minute:
+            # titles arrive over time and the fetch queue is never flooded.
+            record[status_slot] = Bookmark.Status.PENDING
         records.append(record)
     if connection.vendor == "postgresql":
         return _copy_rows(columns, records, [row.digest for row in rows])

@@ -21,12 +21,18 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGES = 50  # skipped/warning lines kept for the page
 
 
-def start_import(user: AbstractBaseUser, file_name: str, content: bytes, *, folders_as_tags: bool) -> ImportJob:
+def start_import(
+    user: AbstractBaseUser, file_name: str, content: bytes, *, folders_as_tags: bool, fetch_missing_titles: bool = False
+) -> ImportJob:
     """Store the upload and queue the task once the row is committed."""
     from bookmarks.tasks import run_import_job  # tasks import services, which import this module's callers
 
     job = ImportJob.objects.create(
-        owner=user, file_name=file_name[:255], content=content, folders_as_tags=folders_as_tags
+        owner=user,
+        file_name=file_name[:255],
+        content=content,
+        folders_as_tags=folders_as_tags,
+        fetch_missing_titles=fetch_missing_titles,
     )
     transaction.on_commit(lambda: run_import_job.delay(job.pk))
     return job
@@ -44,7 +50,13 @@ def run_job(job_id: int) -> str:
         def progress(done: int, total: int) -> None:
             ImportJob.objects.filter(pk=job_id).update(done=done, total=total)
 
-        result = services.import_bookmarks(job.owner, entries, folders_as_tags=job.folders_as_tags, progress=progress)
+        result = services.import_bookmarks(
+            job.owner,
+            entries,
+            folders_as_tags=job.folders_as_tags,
+            fetch_missing_titles=job.fetch_missing_titles,
+            progress=progress,
+        )
     except UnreadableFile as exc:
         _finish(job_id, state=ImportJob.State.FAILED, error=str(exc))
         return "failed"

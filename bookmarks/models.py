@@ -130,6 +130,7 @@ class ImportJob(models.Model):
     # The uploaded file itself, until the task has read it.
     content = models.BinaryField(blank=True)
     folders_as_tags = models.BooleanField(default=False)
+    fetch_missing_titles = models.BooleanField(default=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)

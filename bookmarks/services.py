@@ -194,15 +194,20 @@ def import_bookmarks(
     entries: Iterable[BookmarkEntry],
     *,
     folders_as_tags: bool = False,
+    fetch_missing_titles: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Save many bookmarks at once (files, Pinboard JSON), merging like ``save_url``.
 
-    Runs in batches with bulk inserts; see ``bookmarks.bulk_import``.
+    Runs in batches with bulk inserts; see ``bookmarks.bulk_import``. New
+    bookmarks without a title are left ``pending`` for the beat sweep to fetch
+    (a batch a minute) only when ``fetch_missing_titles`` is set.
     """
     from bookmarks.bulk_import import run_import  # the bulk machinery needs this module's helpers
 
-    return run_import(user, entries, folders_as_tags=folders_as_tags, progress=progress)
+    return run_import(
+        user, entries, folders_as_tags=folders_as_tags, fetch_missing_titles=fetch_missing_titles, progress=progress
+    )
 
 
 def queue_fetch(bookmark_id: int) -> None:

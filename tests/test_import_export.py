@@ -249,3 +249,13 @@ def test_imported_bookmarks_are_found_by_search_and_later_saves_still_index(user
     mine = Bookmark.objects.filter(owner=user)
     assert [b.url for b in search_bookmarks(mine, "compatibility tables")] == ["http://fontfamily.io/"]
     assert [b.url for b in search_bookmarks(mine, "quokka")] == ["https://example.com/later"]
+
+
+@pytest.mark.django_db
+def test_untitled_imports_wait_for_the_sweep_only_when_titles_are_wanted(user, other_user):
+    text = '<DT><A HREF="https://example.com/untitled"></A><DT><A HREF="https://example.com/titled">T</A>'
+    services.import_bookmarks(user, netscape.parse(text), fetch_missing_titles=True)
+    services.import_bookmarks(other_user, netscape.parse(text))
+    wanted = dict(Bookmark.objects.filter(owner=user).values_list("url", "status"))
+    assert wanted == {"https://example.com/untitled": "pending", "https://example.com/titled": "ok"}
+    assert set(Bookmark.objects.filter(owner=other_user).values_list("status", flat=True)) == {"ok"}

@@ -32,6 +32,11 @@ class ImportForm(forms.Form):
         ),
     )
     folders_as_tags = forms.BooleanField(label=gettext_lazy("Tag bookmarks with their folder names"), required=False)
+    fetch_missing_titles = forms.BooleanField(
+        label=gettext_lazy("Fetch the titles of bookmarks that have none"),
+        help_text=gettext_lazy("They arrive over the following minutes, a batch at a time."),
+        required=False,
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -47,7 +52,11 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         job = start_import(
-            request.user, upload.name, upload.read(), folders_as_tags=form.cleaned_data["folders_as_tags"]
+            request.user,
+            upload.name,
+            upload.read(),
+            folders_as_tags=form.cleaned_data["folders_as_tags"],
+            fetch_missing_titles=form.cleaned_data["fetch_missing_titles"],
         )
         return redirect("bookmarks:import_job", job_id=job.pk)
     jobs = ImportJob.objects.filter(owner=request.user).defer("content")[:10]

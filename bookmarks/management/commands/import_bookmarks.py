@@ -19,6 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--user", required=True, help="the username that receives the bookmarks")
         parser.add_argument("--folders-as-tags", action="store_true", help="tag each bookmark with its folders")
+        parser.add_argument(
+            "--fetch-titles",
+            action="store_true",
+            help="leave untitled bookmarks pending: the beat sweep fetches their titles, a batch a minute",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -31,7 +36,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         bar = ProgressBar("importing", self.stderr._out)
         result = services.import_bookmarks(
-            user, entries, folders_as_tags=options["folders_as_tags"], progress=bar.update
+            user,
+            entries,
+            folders_as_tags=options["folders_as_tags"],
+            fetch_missing_titles=options["fetch_titles"],
+            progress=bar.update,
         )
         for url, reason in result.skipped:
             self.stderr.write(f"skipped {url}: {reason}")
