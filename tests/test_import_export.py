@@ -259,3 +259,11 @@ def test_untitled_imports_wait_for_the_sweep_only_when_titles_are_wanted(user, o
     wanted = dict(Bookmark.objects.filter(owner=user).values_list("url", "status"))
     assert wanted == {"https://example.com/untitled": "pending", "https://example.com/titled": "ok"}
     assert set(Bookmark.objects.filter(owner=other_user).values_list("status", flat=True)) == {"ok"}
+
+
+@pytest.mark.django_db
+def test_export_without_a_file_writes_to_standard_output(user):
+    make_bookmark(user, "https://example.com/a", title="A")
+    out = io.StringIO()
+    call_command("export_bookmarks", user="alice", stdout=out, stderr=io.StringIO())
+    assert [entry.url for entry in netscape.parse(out.getvalue())] == ["https://example.com/a"]

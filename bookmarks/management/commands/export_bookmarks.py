@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -27,7 +25,9 @@ class Command(BaseCommand):
             raise CommandError(f"no user named {options['user']!r}") from None
         total = Bookmark.objects.filter(owner=user).count()
         bar = ProgressBar("exporting", self.stderr._out)
-        out = open(options["output"], "w", encoding="utf-8") if options["output"] else sys.stdout  # noqa: SIM115
+        # The raw stream: OutputWrapper.write() would add a newline to every chunk.
+        stdout = self.stdout._out
+        out = open(options["output"], "w", encoding="utf-8") if options["output"] else stdout  # noqa: SIM115
         try:
             done = 0
             for chunk in netscape.write(bookmark_entries(user)):
@@ -39,5 +39,5 @@ class Command(BaseCommand):
             if total == 0:
                 bar.update(0, 0)
         finally:
-            if out is not sys.stdout:
+            if out is not stdout:
                 out.close()
