@@ -7,6 +7,8 @@ which ends every old feed address at once.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
@@ -21,6 +23,13 @@ from bookmarks.search import search_bookmarks
 from bookmarks.tokens import user_for
 
 FEED_SIZE = 50
+# Characters XML 1.0 cannot carry: the feed title repeats ?q= and ?tag=, and
+# one control character there made the whole feed a server error.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value: str) -> str:
+    return _NOT_XML.sub("", value).strip()
 
 
 class BookmarkFeed(Feed):
@@ -28,7 +37,7 @@ class BookmarkFeed(Feed):
         user = user_for(AccessToken.Kind.FEED, token)
         if user is None:
             raise Http404
-        return {"user": user, "tag": request.GET.get("tag", "").strip(), "q": request.GET.get("q", "").strip()}
+        return {"user": user, "tag": _xml_text(request.GET.get("tag", "")), "q": _xml_text(request.GET.get("q", ""))}
 
     def title(self, obj: dict) -> str:
         name = obj["user"].get_username()

@@ -49,7 +49,9 @@ class Term:
 def parse_query(query: str) -> list[Term]:
     """The terms of a query string, in order; empty pieces are dropped."""
     terms: list[Term] = []
-    for match in _TOKEN_RE.finditer(query or ""):
+    # No stored text holds a NUL (PostgreSQL cannot), and PostgreSQL refuses
+    # one in a parameter: "?q=%00" would be a server error.
+    for match in _TOKEN_RE.finditer((query or "").replace("\x00", "")):
         negated, phrase, word = match.group(1) == "-", match.group(2), match.group(3)
         if phrase is not None:
             text, tag = " ".join(phrase.split()), False

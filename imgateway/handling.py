@@ -254,7 +254,9 @@ def _tags(user: AbstractBaseUser, bare: str, command: Command) -> str:
 
 def _delete(user: AbstractBaseUser, bare: str, command: Command) -> str:
     ids = [piece.lstrip("#[").rstrip("]") for piece in command.args.split()]
-    if not ids or not all(piece.isdigit() for piece in ids):
+    # ASCII digits that fit a database integer ("²" is a digit to isdigit(), and
+    # a 30-digit id overflows SQLite's INTEGER): anything else is a usage error.
+    if not ids or not all(piece.isascii() and piece.isdigit() and len(piece) <= 18 for piece in ids):
         return _("Usage: del ID (the number shown by recent or find)")
     deleted = services.delete_bookmarks(user, [int(piece) for piece in ids])
     if not deleted:

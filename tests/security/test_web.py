@@ -467,3 +467,22 @@ def test_session_and_csrf_cookies_are_secure_in_production():
     assert cookies["sessionid"]["secure"] and cookies["sessionid"]["httponly"]
     assert cookies["csrftoken"]["secure"]
     assert cookies["sessionid"]["samesite"] == "Lax"
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_search_is_no_server_error(alice_client, user, client):
+    """PostgreSQL refuses NUL in a parameter; found by the chat fuzz test (``find \\x00``)."""
+    make_bookmark(user, title="Something")
+    assert alice_client.get("/bookmarks/", {"q": "a\x00b"}).status_code == 200
+    api = Client(HTTP_AUTHORIZATION=f"Token {token_for(user, AccessToken.Kind.API)}")
+    assert api.get("/api/bookmarks/", {"q": "\x00"}).status_code == 200
+    assert client.get(f"/feeds/{token_for(user, AccessToken.Kind.FEED)}/rss/", {"q": "\x00"}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_control_characters_in_a_query_or_a_bookmark_do_not_break_the_feed(client, user, kind):
+    make_bookmark(user, title="bell\x07title", note="nul\x01note", tags=["t"])
+    url = f"/feeds/{token_for(user, AccessToken.Kind.FEED)}/{kind}/"
+    assert client.get(url, {"q": "\x01", "tag": "\x02"}).status_code == 200
+    assert client.get(url).status_code == 200
