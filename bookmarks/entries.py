@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 _SPACES_RE = re.compile(r"\s+")
+_NEEDS_CLEANING_RE = re.compile(r"[\s,]|^#")
 
 
 @dataclass
@@ -33,5 +34,7 @@ def tag_name(raw: str) -> str:
     Our tag fields split on spaces and commas, so ``multi word`` would come back
     as two tags after an edit; ``multi-word`` stays one.
     """
+    if not _NEEDS_CLEANING_RE.search(raw):
+        return raw  # the common case, already clean (imports call this for every tag)
     name = raw.strip().lstrip("#").strip()
     return _SPACES_RE.sub("-", name.replace(",", " ").strip())
