@@ -13,8 +13,8 @@ PostgreSQL has a pg_trgm GIN index over the concatenated text, which ILIKE
 uses for any term of three or more characters; SQLite has an FTS5 trigram
 table filled by triggers. Trigrams cannot find shorter terms (two-character
 Chinese words such as 收藏), so those are plain scans, narrowed by the other
-terms of the query. (On PostgreSQL a short pattern would make the planner
-read the whole GIN index and then every row; the plain scan is cheaper.)
+terms of the query, except that PostgreSQL answers two-character terms from
+a GIN index of each bookmark's two-character pieces (migration 0007).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Exists, Func, Lookup, OuterRef, Q, QuerySet, TextField
+from django.db.models import BooleanField, Exists, Func, Lookup, OuterRef, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
 from bookmarks.models import Bookmark
@@ -78,8 +78,13 @@ def _tag_condition(name: str) -> Q:
 
 
 def _text_condition(text: str) -> Q:
-    if connection.vendor == "postgresql" and len(text) >= TRIGRAM:
-        return Q(ILike(SearchDocument(*SEARCH_FIELDS), _like_pattern(text)))
+    if connection.vendor == "postgresql" and len(text) >= TRIGRAM - 1:
+        contains = Q(ILike(SearchDocument(*SEARCH_FIELDS), _like_pattern(text)))
+        if len(text) == TRIGRAM - 1:
+            # Two characters: the bigram index (migration 0007) finds the candidates,
+            # ILIKE keeps exactly the substring semantics.
+            return Q(HasBigram(SearchDocument(*SEARCH_FIELDS), text)) & contains
+        return contains
     if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
         # The trigram tokenizer folds case and matches a quoted string as a substring.
         quoted = '"' + text.replace('"', '""') + '"'
@@ -103,6 +108,20 @@ class SearchDocument(Func):
     arg_joiner = " || E'\\n' || "
     template = "(%(expressions)s)"
     output_field = TextField()
+
+
+class HasBigram(Func):
+    """PostgreSQL: ``favsite_bigrams(document) @> ARRAY[lower(text)]``, answered by ``bookmark_search_bigrams``."""
+
+    output_field = BooleanField()
+
+    def __init__(self, document: Func, text: str):
+        super().__init__(document)
+        self.text = text
+
+    def as_sql(self, compiler, connection, **extra):  # noqa: ANN001, ANN201 (Django's signature)
+        document, params = compiler.compile(self.source_expressions[0])
+        return f"favsite_bigrams({document}) @> ARRAY[lower(%s)]::text[]", [*params, self.text]
 
 
 class ILike(Lookup):

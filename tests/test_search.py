@@ -118,3 +118,14 @@ def test_terms_of_three_or_more_characters_use_the_trigram_index(user):
         assert "bookmark_search_trgm" in plan
     else:
         assert "bookmarks_bookmark_fts" in queryset.explain()
+
+
+def test_two_character_terms_use_the_bigram_index_on_postgresql(user):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite scans two-character terms")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = search_bookmarks(Bookmark.objects.all(), "收藏").explain()
+    assert "bookmark_search_bigrams" in plan
