@@ -35,7 +35,8 @@ from bookmarks.normalize import InvalidURL, normalize_url, url_hash
 from bookmarks.search import FTS_TABLE, SEARCH_FIELDS
 from bookmarks.services import NOTE_MAX_LENGTH, ImportResult, _clean_text, merge_resave
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 10_000
+_SQLITE_IN_CHUNK = 10_000  # ids per IN (...): SQLite allows 32,766 parameters per statement
 _FTS_INSERT_TRIGGER = "bookmarks_bookmark_fts_ai"  # bookmarks/migrations/0003_search_indexes.py
 
 
@@ -263,8 +264,8 @@ def _insert_rows(user: AbstractBaseUser, columns: list[str], records: list[list]
     ids: dict[str, int] = {}
     with connection.cursor() as cursor:
         cursor.executemany(sql, records)
-        for start in range(0, len(digests), 900):
-            batch = digests[start : start + 900]
+        for start in range(0, len(digests), _SQLITE_IN_CHUNK):
+            batch = digests[start : start + _SQLITE_IN_CHUNK]
             cursor.execute(
                 f"SELECT {quote('url_hash')}, {quote('id')} FROM {table} "  # noqa: S608 (names only)
                 f"WHERE {quote('owner_id')} = %s AND {quote('url_hash')} IN ({', '.join(['%s'] * len(batch))})",
@@ -297,8 +298,8 @@ def _sqlite_search_index_filled_in_bulk() -> Iterator[Callable[[list[int]], None
             return
         columns = ", ".join(SEARCH_FIELDS)
         with connection.cursor() as cursor:
-            for start in range(0, len(ids), 900):
-                batch = ids[start : start + 900]
+            for start in range(0, len(ids), _SQLITE_IN_CHUNK):
+                batch = ids[start : start + _SQLITE_IN_CHUNK]
                 marks = ", ".join(["%s"] * len(batch))
                 cursor.execute(
                     f"INSERT INTO {FTS_TABLE} (rowid, {columns}) "  # noqa: S608 (names only)
