@@ -78,13 +78,13 @@ def _tag_condition(name: str) -> Q:
 
 
 def _text_condition(text: str) -> Q:
-    if connection.vendor == "postgresql" and len(text) >= TRIGRAM - 1:
-        contains = Q(ILike(SearchDocument(*SEARCH_FIELDS), _like_pattern(text)))
-        if len(text) == TRIGRAM - 1:
-            # Two characters: the bigram index (migration 0007) finds the candidates,
-            # ILIKE keeps exactly the substring semantics.
-            return Q(HasBigram(SearchDocument(*SEARCH_FIELDS), text)) & contains
-        return contains
+    if connection.vendor == "postgresql" and len(text) >= TRIGRAM:
+        return Q(ILike(SearchDocument(*SEARCH_FIELDS), _like_pattern(text)))
+    if connection.vendor == "postgresql" and len(text) == TRIGRAM - 1:
+        # The bigram index (migration 0007) finds the candidates; the per-field
+        # scan keeps exactly the substring semantics. (Not ILIKE over the document:
+        # the planner would read the whole trigram index for a 2-character pattern.)
+        return Q(HasBigram(SearchDocument(*SEARCH_FIELDS), text)) & _scan_condition(text)
     if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
         # The trigram tokenizer folds case and matches a quoted string as a substring.
         quoted = '"' + text.replace('"', '""') + '"'

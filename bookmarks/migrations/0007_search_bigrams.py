@@ -4,7 +4,9 @@ Trigrams cannot answer a term such as 收藏 (two characters; Chinese has no
 spaces), which made it a scan of every bookmark (see docs/PERFORMANCE.md).
 ``favsite_bigrams(text)`` returns the distinct lower-cased 2-character pieces
 of a text; the index covers the same concatenated document as the trigram
-index (0003), and bookmarks/search.py asks it with ``@> ARRAY[lower(term)]``.
+index (0003), and bookmarks/search.py asks it with ``@> ARRAY[lower(term)]``. The high
+COST keeps the planner from computing the pieces row by row while walking
+another index: they are only worth having from the index.
 The database keeps it up to date. SQLite needs nothing: its scan is cheap.
 """
 
@@ -15,7 +17,7 @@ PG_DOCUMENT = " || E'\\n' || ".join(f'"{field}"' for field in SEARCH_FIELDS)
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION favsite_bigrams(doc text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 10000 AS $$
     SELECT coalesce(array_agg(DISTINCT substr(lower(doc), i, 2)), '{}')
     FROM generate_series(1, length(doc) - 1) AS i
 $$
