@@ -3,9 +3,10 @@
     .venv/bin/python bench/fetch.py                                  # default configurations, 3000 bookmarks each
     .venv/bin/python bench/fetch.py --count 5000 --configs threads:16:8,prefork:2:16
     .venv/bin/python bench/fetch.py --latency 0.1 --count 1000       # pages that take 100 ms, like remote ones
-    DATABASE_URL=postgres://... .venv/bin/python bench/fetch.py      # on PostgreSQL (a scratch database!)
+    .venv/bin/python bench/fetch.py --postgres                       # on a scratch PostgreSQL database
 
-For each configuration ``POOL:CONCURRENCY:PREFETCH`` it saves ``--count``
+For each configuration ``POOL:CONCURRENCY[:PREFETCH[:DB_REUSE]]`` (DB_REUSE is
+``CELERY_DB_REUSE_MAX``; 0 closes the connection after every task) it saves ``--count``
 bookmarks through ``services.save_url`` (which queues one
 ``fetch_metadata`` task each), then starts ``celery -A favsite worker`` with
 that pool and concurrency on the ``fetch`` queue and waits until every
@@ -14,7 +15,8 @@ bookmark is ``ok``. Throughput is counted between the first and the last
 asyncio process on 127.0.0.1 serving a 20 KB page (its CPU shares the same
 cores, as it would on a small host fetching real sites it would not).
 
-By default a temporary SQLite database is created and migrated. Redis keys
+A temporary SQLite database (or, with ``--postgres``, a scratch database on
+``BENCH_POSTGRES_URL``'s server, dropped afterwards) is created and migrated. Redis keys
 carry a per-run prefix and are deleted afterwards.
 """
 
@@ -31,6 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PAGE = (
     "<!doctype html><html><head><meta charset='utf-8'><title>Benchmark page &amp; friends</title>"
     "<meta name='description' content='A page for the fetch benchmark'>"
@@ -119,7 +122,8 @@ def wait_until_done(user_id: int, count: int, timeout: float) -> tuple[int, floa
 
 
 def run_config(config: str, count: int, page_url: str, env: dict[str, str], timeout: float) -> str:
-    pool, concurrency, prefetch = (config.split(":") + ["4"])[:3]
+    pool, concurrency, prefetch, reuse = (config.split(":") + ["4", "1000"][len(config.split(":")) - 2 :])[:4]
+    env = {**env, "CELERY_DB_REUSE_MAX": reuse}
     user_id = queue_bookmarks(count, page_url, config.replace(":", "-"))
     command = [
         sys.executable, "-m", "celery", "-A", "favsite", "worker", "-P", pool, "-c", concurrency,
@@ -136,7 +140,8 @@ def run_config(config: str, count: int, page_url: str, env: dict[str, str], time
             os.kill(worker.pid, signal.SIGKILL)
             worker.wait()
     rate = (ok - 1) / seconds if seconds else 0.0
-    return f"{pool:>8} {concurrency:>4} {prefetch:>8} {ok:>6}/{count:<6} {seconds:>7.2f} s {rate:>8.0f} bookmarks/s"
+    figures = f"{ok:>6}/{count:<6} {seconds:>7.2f} s {rate:>8.0f} bookmarks/s"
+    return f"{pool:>8} {concurrency:>4} {prefetch:>8} {reuse:>6} {figures}"
 
 
 def main() -> None:
@@ -146,6 +151,7 @@ def main() -> None:
         "--configs", default="solo:1:16,threads:8:4,threads:16:8,threads:32:8,prefork:2:16,prefork:4:16"
     )
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--postgres", action="store_true", help=f"use a scratch database at {PG_ADMIN_URL}")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds the page server waits before answering")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -154,7 +160,15 @@ def main() -> None:
         return
 
     tmp = tempfile.TemporaryDirectory(prefix="favsite-bench-")
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp.name}/bench.sqlite3"
+    database_url = f"sqlite:///{tmp.name}/bench.sqlite3"
+    scratch = None
+    if args.postgres:
+        import psycopg
+
+        scratch = f"favsite_bench_fetch_{os.getpid()}"
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+        admin.execute(f'CREATE DATABASE "{scratch}"')
+        database_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{scratch}"
     prefix = f"favsite-bench-{os.getpid()}:"
     env = {
         **os.environ,
@@ -177,7 +191,7 @@ def main() -> None:
             f"database {database_url.split(':', 1)[0]}, {args.count} bookmarks per configuration, "
             f"page latency {args.latency * 1000:.0f} ms, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
         )
-        print(f"{'pool':>8} {'conc':>4} {'prefetch':>8} {'ok':>13} {'span':>9} {'throughput':>19}")
+        print(f"{'pool':>8} {'conc':>4} {'prefetch':>8} {'reuse':>6} {'ok':>13} {'span':>9} {'throughput':>19}")
         for config in args.configs.split(","):
             print(run_config(config, args.count, f"http://127.0.0.1:{port}/page", env, args.timeout), flush=True)
     finally:
@@ -190,6 +204,11 @@ def main() -> None:
         if keys:
             client.delete(*keys)
         tmp.cleanup()
+        if scratch:
+            from django.db import connections
+
+            connections.close_all()
+            admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
