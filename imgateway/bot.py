@@ -41,10 +41,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_BACKOFF = 30.0
-# Messages being handled at once: above HIGH the bot stops reading from the
-# server (TCP backpressure; Prosody holds the rest) until LOW is reached, so a
-# flood or a backlog after a restart does not pile up in memory.
-IN_FLIGHT_HIGH, IN_FLIGHT_LOW = 256, 64
 CARBONS_NS = "urn:xmpp:carbons:2"
 FORWARD_NAMESPACES = (CARBONS_NS, "urn:xmpp:mam:2", "urn:xmpp:forward:0")
 
@@ -178,8 +174,6 @@ class GatewayBot(ClientXMPP):
         self.online = asyncio.Event()
         self.stopping = False
         self.outbox_task: asyncio.Task | None = None
-        self.in_flight = 0
-        self.reading_paused = False
         # Subscription answers are ours to give (bounded for strangers).
         self.roster.auto_authorize = None
         self.roster.auto_subscribe = False
@@ -245,7 +239,6 @@ class GatewayBot(ClientXMPP):
 
     async def _on_disconnected(self, reason: Any) -> None:
         self.online.clear()
-        self.reading_paused = False  # the next transport starts reading
         if self.stopping:
             return
         delay = self.backoff.next_delay()
@@ -302,33 +295,16 @@ class GatewayBot(ClientXMPP):
             return
         incoming = handling.Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "")
         self.send_chat_state(sender, "composing")
-        self._started_one()
         try:
             reply = await self.db.run(sender.bare, handling.handle_message, incoming)
         except Exception:
             log.exception("handling a message from %s failed", sender)
             with translation.override(settings.LANGUAGE_CODE):
                 reply = handling.Reply(_("Sorry, something went wrong; please try again later."))
-        finally:
-            self._finished_one()
         if reply.text:
             self.reply_text(sender, reply.text)
         elif not reply.awaiting_confirmation:
             self.send_chat_state(sender, "active")
-
-    def _started_one(self) -> None:
-        self.in_flight += 1
-        if self.in_flight >= IN_FLIGHT_HIGH and not self.reading_paused and self.transport is not None:
-            self.transport.pause_reading()
-            self.reading_paused = True
-            log.info("%d messages in flight: reading paused", self.in_flight)
-
-    def _finished_one(self) -> None:
-        self.in_flight -= 1
-        if self.reading_paused and self.in_flight <= IN_FLIGHT_LOW:
-            self.reading_paused = False
-            if self.transport is not None:
-                self.transport.resume_reading()
 
     def send_receipt(self, to: JID, message_id: str) -> None:
         ack = self.Message(sto=to, stype="chat")
