@@ -277,7 +277,11 @@ def record_metadata(
                 image_url=metadata.image_url,
             )
         # A failed fetch keeps any earlier page title; display_title falls back to the URL.
-    if not Bookmark.objects.filter(pk=bookmark_id, status=Bookmark.Status.PENDING).update(**fields):
+    target = Bookmark.objects.filter(pk=bookmark_id, status=Bookmark.Status.PENDING)
+    if bookmark is not None:
+        # The link was edited while its old page was being fetched: that result is stale.
+        target = target.filter(url=bookmark.url)
+    if not target.update(**fields):
         return None
     if bookmark is None:
         try:

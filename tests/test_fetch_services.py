@@ -1,0 +1,76 @@
+"""bookmarks.services' side of fetching, without a worker (tasks queued on commit are never run here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bookmarks import services
+from bookmarks.metadata import PageMetadata, fetch_page_metadata
+from bookmarks.models import Bookmark
+from tests.conftest import make_bookmark
+
+pytestmark = pytest.mark.django_db
+
+
+def found(url: str, title: str = "Page title") -> PageMetadata:
+    return PageMetadata(url=url, final_url=url, ok=True, title=title, http_status=200, content_type="text/html")
+
+
+def test_a_result_for_a_link_edited_meanwhile_is_dropped(user):
+    bookmark = make_bookmark(user, url="https://example.com/old")
+    claimed = services.begin_fetch(bookmark.pk)
+    services.edit_bookmark(bookmark, url="https://example.com/new", title="", tags="", note="")
+    assert services.record_metadata(bookmark.pk, found("https://example.com/old", "Old page"), bookmark=claimed) is None
+    bookmark.refresh_from_db()
+    assert (bookmark.status, bookmark.page_title) == ("pending", "")
+
+
+def test_a_result_between_retries_notes_the_error_and_stays_pending(user):
+    bookmark = make_bookmark(user)
+    failure = PageMetadata(url=bookmark.url, http_status=503, error="HTTP 503", retryable=True)
+    services.record_metadata(bookmark.pk, failure, final=False)
+    bookmark.refresh_from_db()
+    assert (bookmark.status, bookmark.fetch_error, bookmark.http_status) == ("pending", "HTTP 503", 503)
+
+
+def test_a_final_failure_keeps_an_earlier_page_title(user):
+    bookmark = make_bookmark(user, page_title="Earlier title")
+    services.record_metadata(bookmark.pk, PageMetadata(url=bookmark.url, http_status=404, error="HTTP 404"))
+    bookmark.refresh_from_db()
+    assert (bookmark.status, bookmark.page_title, bookmark.fetch_error) == ("failed", "Earlier title", "HTTP 404")
+
+
+def test_claiming_counts_the_attempt(user):
+    bookmark = make_bookmark(user)
+    services.begin_fetch(bookmark.pk)
+    services.begin_fetch(bookmark.pk)
+    bookmark.refresh_from_db()
+    assert bookmark.fetch_attempts == 2
+
+
+def test_a_finished_bookmark_cannot_be_claimed(user):
+    assert services.begin_fetch(make_bookmark(user, status="ok").pk) is None
+
+
+def test_proxies_from_the_environment_are_ignored(page_server, monkeypatch):
+    # A proxy that does not exist: a fetcher using it would fail.
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    result = fetch_page_metadata(page_server.route("/", "<title>Direct</title>"))
+    assert (result.ok, result.title) == (True, "Direct")
+
+
+def test_saving_a_new_url_queues_its_fetch_on_commit(user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.save_url(user, "https://example.com/new-page")
+    assert len(callbacks) == 1
+    assert Bookmark.objects.get(url="https://example.com/new-page").status == "pending"
+
+
+def test_resaving_a_known_url_queues_nothing(user, django_capture_on_commit_callbacks):
+    make_bookmark(user, url="https://example.com/known", status="ok")
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.save_url(user, "https://example.com/known", note="again")
+    assert callbacks == []
