@@ -318,10 +318,6 @@ def _copy_rows(columns: list[str], records: list[list], digests: list[str]) -> d
     quote = connection.ops.quote_name
     table = Bookmark._meta.db_table
     with connection.cursor() as cursor:
-        # The trigram GIN index (search) takes new rows into its pending list and
-        # merges when the list is full; a bigger list for this transaction means
-        # far fewer merges during a big import.
-        cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(records)]
         )
