@@ -26,8 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from scratchdb import backend_urls
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 WORDS = [
     "python",
     "django",
@@ -164,31 +165,9 @@ def main() -> None:
     file = workdir / "bookmarks.html"
     make_file(file, args.count)
     print(f"file: {args.count:,} bookmarks, {file.stat().st_size / 1e6:.1f} MB")
-    for backend in args.backends.split(","):
-        if backend == "sqlite":
-            url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-            print("SQLite")
-            subprocess.run(
-                [sys.executable, __file__, "--naive", str(args.naive), "--child", url, str(file)], check=True
-            )
-        elif backend == "postgres":
-            import psycopg
-
-            name = f"favsite_bench_{os.getpid()}"
-            try:
-                admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-            except psycopg.OperationalError:
-                print("PostgreSQL does not answer: skipped")
-                continue
-            admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                print("PostgreSQL")
-                url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-                cmd = [sys.executable, __file__, "--naive", str(args.naive), "--child", url, str(file)]
-                subprocess.run(cmd, check=True)
-            finally:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.close()
+    for label, url in backend_urls(args.backends, workdir, "favsite_bench"):
+        print(label)
+        subprocess.run([sys.executable, __file__, "--naive", str(args.naive), "--child", url, str(file)], check=True)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from scratchdb import backend_urls
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 ENGLISH = (  # noqa: SIM905 (readable as one string)
     "python django search guide tutorial notes web design data cloud music film book news travel food "
@@ -195,26 +196,9 @@ def main() -> None:
         return
     child = [sys.executable, __file__, "--count", str(args.count), "--requests", str(args.requests), "--child"]
     workdir = Path(tempfile.mkdtemp(prefix="favsite-bench-web-"))
-    for backend in args.backends.split(","):
-        if backend == "sqlite":
-            print("SQLite")
-            subprocess.run([*child, f"sqlite:///{workdir / 'bench.sqlite3'}"], check=True)
-        elif backend == "postgres":
-            import psycopg
-
-            name = f"favsite_bench_web_{os.getpid()}"
-            try:
-                admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-            except psycopg.OperationalError:
-                print("PostgreSQL does not answer: skipped")
-                continue
-            admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                print("PostgreSQL")
-                subprocess.run([*child, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"], check=True)
-            finally:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.close()
+    for label, url in backend_urls(args.backends, workdir, "favsite_bench_web"):
+        print(label)
+        subprocess.run([*child, url], check=True)
 
 
 if __name__ == "__main__":
