@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from favsite.localservices import LocalProsody, port_answers
+from favsite.localservices import LocalProsody, port_answers, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -50,18 +50,6 @@ def wait_for_port(host: str, port: int, process: subprocess.Popen, what: str, ti
             return
         time.sleep(0.1)
     raise StackError(f"{what} did not listen on {host}:{port} within {timeout:.0f} s")
-
-
-def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    """Stop a child we started, by its PID: SIGTERM, then SIGKILL if it lingers."""
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=timeout)
 
 
 def ensure_debian_package(binary: str, package: str) -> str:

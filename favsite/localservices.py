@@ -44,6 +44,25 @@ def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """Stop a child we started, by its PID: SIGTERM, then SIGKILL if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        kill_process(process, timeout)
+
+
+def kill_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """SIGKILL a child we started, as a crash would, and reap it."""
+    if process is None or process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout)
+
+
 def _lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -197,14 +216,7 @@ VirtualHost {_lua_string(self.domain)}
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the process this object started (by its PID), SIGKILL if it lingers."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout)
+        stop_process(process, timeout)
 
     def restart(self) -> None:
         self.stop()

@@ -17,6 +17,7 @@ from bookmarks.models import Bookmark
 from bookmarks.normalize import fallback_title
 from bookmarks.signals import bookmark_fetched
 from bookmarks.tasks import fetch_metadata
+from favsite.localservices import stop_process
 from tests.conftest import make_bookmark, make_user
 from tests.fixtures.celery import celery_subprocess_env, purge_queues, running_worker, wait_for
 
@@ -174,16 +175,6 @@ def _start_worker_process(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def test_a_bookmark_completes_after_its_worker_is_killed_mid_task(page_server):
     purge_queues()
     visibility = 2
@@ -203,8 +194,8 @@ def test_a_bookmark_completes_after_its_worker_is_killed_mid_task(page_server):
             lambda: Bookmark.objects.get(pk=bookmark.pk), lambda b: b.status != Bookmark.Status.PENDING, timeout=30
         )
     finally:
-        _stop(first)
+        stop_process(first)
         if second is not None:
-            _stop(second)
+            stop_process(second)
     assert (bookmark.status, bookmark.page_title) == ("ok", "Survived")
     assert bookmark.fetch_attempts == 2

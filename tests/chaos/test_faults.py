@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from django.utils import timezone
 
 from bookmarks.models import Bookmark
 from favsite.devstack import LocalRedis
+from favsite.localservices import kill_process, stop_process
 from imgateway import outbox
 from imgateway.linking import link_verified
 from imgateway.models import ChatSave
@@ -58,17 +58,10 @@ class Worker:
         log.close()
 
     def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        kill_process(self.process)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process, 15)
 
 
 @pytest.fixture
