@@ -220,3 +220,11 @@ def test_someone_who_chose_nothing_gets_the_site_defaults(user, settings):
 
     with speaking_to(user):
         assert get_language() == settings.LANGUAGE_CODE
+
+
+def test_list_items_are_in_the_chosen_language_with_its_date_format(alice_client, user):
+    make_bookmark(user, status=Bookmark.Status.PENDING, added_at=datetime(2026, 1, 1, 23, 30, tzinfo=UTC))
+    alice_client.cookies["django_language"] = "zh-hans"
+    item = alice_client.get("/bookmarks/").content.decode().split('<li class="bookmark')[1]
+    assert "标题获取中" in item and "刷新标题" in item
+    assert 'title="2026年1月1日 23:30">2026年1月1日</time>' in item

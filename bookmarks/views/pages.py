@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bookmarks import services
 from bookmarks.access import owned_bookmark
 from bookmarks.forms import BookmarkForm, BulkActionForm
+from bookmarks.list_items import render_items
 from bookmarks.models import Bookmark, Tag
 from bookmarks.paging import paginate_bookmarks
 from bookmarks.search import search_bookmarks
@@ -51,6 +51,8 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
     tags = Tag.objects.filter(owner=request.user)
     context = {
         "page": page,
+        "items": render_items(request, page.object_list, request.get_full_path()),
+        "list_url": reverse("bookmarks:list"),
         "query": query,
         "tag_name": tag_name,
         "tags": tags[:SIDEBAR_TAGS],
@@ -78,14 +80,10 @@ def bookmark_live(request: HttpRequest) -> JsonResponse:
     back = request.GET.get("from", "")
     list_url = reverse("bookmarks:list")
     back = back if back.startswith(list_url) else list_url
-    context = {"next_path": back, "list_url": list_url}
+    changed = list(reversed(changed))
     items = [
-        {
-            "id": bookmark.pk,
-            "version": bookmark.updated_at.isoformat(),
-            "html": render_to_string("bookmarks/item.html", {**context, "bookmark": bookmark}, request=request),
-        }
-        for bookmark in reversed(changed)
+        {"id": bookmark.pk, "version": bookmark.updated_at.isoformat(), "html": html}
+        for bookmark, html in zip(changed, render_items(request, changed, back), strict=True)
     ]
     cursor = max(timezone.now() - LIVE_OVERLAP, since)
     return JsonResponse({"since": cursor.isoformat(), "items": items})
