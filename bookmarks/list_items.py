@@ -13,8 +13,10 @@ its classes and ids.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
@@ -22,7 +24,6 @@ from django.template.defaultfilters import linebreaksbr, truncatechars, urlencod
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
-from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -71,6 +72,8 @@ class _PageParts:
     next_path: str
     date_format: str
     datetime_format: str
+    # The short date of each day met so far: many items share a day.
+    short_dates: dict[date, str]
     # Escaped, with a ``%(...)s`` slot for an escaped value.
     select_label: SafeString
     reason_label: SafeString
@@ -101,15 +104,16 @@ def _page_parts(request: HttpRequest, next_path: str) -> _PageParts:
         next_path=next_path,
         date_format=get_format("DATE_FORMAT"),
         datetime_format=get_format("DATETIME_FORMAT"),
+        short_dates={},
         # The same messages (and catalog entries) the item template had.
-        select_label=escape(gettext("Select “%(title)s”")),
-        reason_label=escape(gettext("Why: %(reason)s")),
+        select_label=mark_safe(html.escape(gettext("Select “%(title)s”"))),  # noqa: S308
+        reason_label=mark_safe(html.escape(gettext("Why: %(reason)s"))),  # noqa: S308
         edit=gettext("Edit"),
         delete=gettext("Delete"),
         refresh=gettext("Refresh title"),
-        from_chat=format_html('<span class="source">{}</span>', gettext("from chat")),
-        pending=format_html('<span class="badge pending">{}</span>', gettext("title on its way")),
-        failed=format_html('<span class="badge warn">{}</span>', gettext("title not found")),
+        from_chat=_html('<span class="source">{text}</span>', text=gettext("from chat")),
+        pending=_html('<span class="badge pending">{text}</span>', text=gettext("title on its way")),
+        failed=_html('<span class="badge warn">{text}</span>', text=gettext("title not found")),
     )
 
 
@@ -125,7 +129,10 @@ def _item(bookmark: Bookmark, parts: _PageParts) -> SafeString:
     pk = bookmark.pk
     status = bookmark.status
     failed = status == Bookmark.Status.FAILED
-    return format_html(
+    day = added.date()
+    if day not in parts.short_dates:
+        parts.short_dates[day] = dateformat.format(added, parts.date_format)
+    return _html(
         ITEM_HTML,
         status=status,
         id=pk,
@@ -136,18 +143,18 @@ def _item(bookmark: Bookmark, parts: _PageParts) -> SafeString:
         host=bookmark.host,
         iso_date=added.isoformat(),
         long_date=dateformat.format(added, parts.datetime_format),
-        short_date=dateformat.format(added, parts.date_format),
+        short_date=parts.short_dates[day],
         source=parts.from_chat if bookmark.source == Bookmark.Source.IM else "",
         badge=parts.pending if status == Bookmark.Status.PENDING else parts.failed if failed else "",
         tags=_tags(bookmark, parts.list_url),
         reason=(
-            format_html('<p class="reason">{}</p>', _fill(parts.reason_label, reason=bookmark.fetch_error))
+            _html('<p class="reason">{reason}</p>', reason=_fill(parts.reason_label, reason=bookmark.fetch_error))
             if failed and bookmark.fetch_error
             else ""
         ),
-        note=format_html('<p class="note">{}</p>', linebreaksbr(bookmark.note)) if bookmark.note else "",
+        note=_html('<p class="note">{note}</p>', note=linebreaksbr(bookmark.note)) if bookmark.note else "",
         description=(
-            format_html('<p class="description">{}</p>', truncatechars(bookmark.description, DESCRIPTION_CHARS))
+            _html('<p class="description">{text}</p>', text=truncatechars(bookmark.description, DESCRIPTION_CHARS))
             if bookmark.description
             else ""
         ),
@@ -162,15 +169,30 @@ def _item(bookmark: Bookmark, parts: _PageParts) -> SafeString:
     )
 
 
+def _html(template: str, **values: object) -> SafeString:
+    """``format_html`` without its lazy-string wrappers (a third of the time here):
+    every value is escaped unless it is already HTML."""
+    escaped = {
+        name: value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+        for name, value in values.items()
+    }
+    return mark_safe(template.format(**escaped))  # noqa: S308 (every value escaped above)
+
+
 def _fill(message: SafeString, **values: str) -> SafeString:
     """An escaped message with escaped values in its ``%(name)s`` slots."""
-    return mark_safe(message % {name: escape(value) for name, value in values.items()})  # noqa: S308 (all escaped)
+    return mark_safe(message % {name: html.escape(value) for name, value in values.items()})  # noqa: S308
 
 
 def _tags(bookmark: Bookmark, list_url: str) -> SafeString:
-    return mark_safe(  # noqa: S308 (each piece built by format_html)
+    return mark_safe(  # noqa: S308 (each piece built by _html)
         "".join(
-            format_html('<a class="tag" href="{}?tag={}">#{}</a>', list_url, urlencode(tag.name), tag.name)
+            _html(
+                '<a class="tag" href="{list_url}?tag={query}">#{name}</a>',
+                list_url=list_url,
+                query=urlencode(tag.name),
+                name=tag.name,
+            )
             for tag in bookmark.tags.all()
         )
     )
