@@ -33,9 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,25 +47,72 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class _Pages(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+def serve_pages(port: int) -> None:
+    """The page server (its own process, so its CPU is not the simulated users'): a title per path."""
 
-    def do_GET(self) -> None:  # noqa: N802
-        body = f"<html><head><title>Page {self.path}</title></head><body>x</body></html>".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
+    class Page(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            self.transport, self.buffer = transport, b""
 
-    def log_message(self, *args: object) -> None:
-        pass
+        def data_received(self, data: bytes) -> None:
+            self.buffer += data
+            if b"\r\n\r\n" not in self.buffer:
+                return
+            path = self.buffer.split(b" ", 2)[1].decode("ascii", "replace")
+            body = f"<html><head><title>Page {path}</title></head><body>x</body></html>".encode()
+            self.transport.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            self.transport.close()
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(Page, "127.0.0.1", port, backlog=1024)
+        await server.serve_forever()
+
+    asyncio.run(main())
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def redis_pid() -> int | None:
+    import redis
+
+    with contextlib.suppress(Exception):
+        return int(
+            redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).info("server")["process_id"]
+        )
+    return None
+
+
+class CpuMeter:
+    """CPU time each process spent between ``start()`` and ``report()``, per unit of work."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.pids = {name: pid for name, pid in pids.items() if pid}
+        self.before: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def report(self, units: int, what: str) -> None:
+        spent = {name: cpu_seconds(pid) - self.before[name] for name, pid in self.pids.items()}
+        parts = "  ".join(f"{name} {seconds * 1000 / max(units, 1):.2f}" for name, seconds in spent.items())
+        total = sum(spent.values()) * 1000 / max(units, 1)
+        print(f"  CPU ms per {what}: {parts}  (total {total:.2f})", flush=True)
 
 
 def rss_mb(pid: int) -> float:
@@ -193,11 +238,15 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=8, help="Celery worker threads")
     parser.add_argument("--postgres", action="store_true", help="use a throw-away database on 127.0.0.1:5432")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--echo-bot", nargs=4, metavar=("JID", "PASSWORD", "HOST", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_bot:
         jid, password, host, port = args.echo_bot
         run_echo_bot(jid, password, host, int(port))
+        return
+    if args.serve:
+        serve_pages(args.serve)
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="favsite-bench-"))
@@ -218,6 +267,8 @@ def main() -> None:
         XMPP_REDIS_PREFIX=f"{tag}:im",
         FETCH_ALLOW_NETWORKS="127.0.0.1/32",
         LOG_LEVEL="WARNING",
+        DEBUG="0",  # as deployed: DEBUG keeps every query of a connection in memory
+        SECRET_KEY="bench-only",
         XMPP_RATE_BURST="1000000",
         XMPP_RATE_PER_MINUTE="1000000",
     )
@@ -244,10 +295,10 @@ def main() -> None:
             link_verified(user, prosody.jid(name))
         prosody.start()
 
-        pages = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-        pages.daemon_threads = True
-        threading.Thread(target=pages.serve_forever, daemon=True).start()
-        page_base = f"http://127.0.0.1:{pages.server_address[1]}"
+        page_port = free_port()
+        pages = subprocess.Popen([PY, __file__, "--serve", str(page_port)], cwd=ROOT)
+        processes.append(pages)
+        page_base = f"http://127.0.0.1:{page_port}"
 
         env = {
             **os.environ,
@@ -258,11 +309,10 @@ def main() -> None:
         }
         log = open(tmp / "processes.log", "ab")  # noqa: SIM115
         worker_cmd = [PY, "-m", "celery", "-A", "favsite", "worker", "-Q", "fetch,celery", "-P", "threads"]
-        processes.append(
-            subprocess.Popen(
-                [*worker_cmd, "-c", str(args.workers), "-l", "WARNING"], cwd=ROOT, env=env, stdout=log, stderr=log
-            )
+        worker = subprocess.Popen(
+            [*worker_cmd, "-c", str(args.workers), "-l", "WARNING"], cwd=ROOT, env=env, stdout=log, stderr=log
         )
+        processes.append(worker)
         gateway = subprocess.Popen(
             [PY, "manage.py", "run_imgateway"], cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"}, stdout=log, stderr=log
         )
@@ -282,9 +332,15 @@ def main() -> None:
         time.sleep(2)  # the worker and the echo bot
 
         print(f"ingest benchmark: {args.users} users, {os.cpu_count()} CPUs, database {database_url.split(':')[0]}")
-        asyncio.run(
-            run(prosody, names, page_base, args, gateway.pid),
-        )
+        pids = {
+            "gateway": gateway.pid,
+            "worker": worker.pid,
+            "prosody": prosody.process.pid,
+            "redis": redis_pid(),
+            "pages": pages.pid,
+            "users(bench)": os.getpid(),
+        }
+        asyncio.run(run(prosody, names, page_base, args, CpuMeter(pids), gateway.pid))
     finally:
         for process in processes:
             with contextlib.suppress(ProcessLookupError):
@@ -331,7 +387,7 @@ def _cleanup_redis(tag: str) -> None:
             client.delete(*keys)
 
 
-async def run(prosody, names: list[str], page_base: str, args, gateway_pid: int) -> None:
+async def run(prosody, names: list[str], page_base: str, args, cpu: CpuMeter, gateway_pid: int) -> None:
     users = Users(prosody, names, "pw")
     await users.connect()
     bot, echo = prosody.jid("bot"), prosody.jid("echo")
@@ -339,14 +395,18 @@ async def run(prosody, names: list[str], page_base: str, args, gateway_pid: int)
     print(f"gateway memory at start: {rss_mb(gateway_pid):.1f} MB RSS", flush=True)
 
     keys = [f"echo {i}" for i in range(min(n, 5000))]
+    cpu.start()
     sent = await users.offer(echo, keys, rate=None)
     await users.wait(keys, 120)
     users.report("baseline echo, flat out", keys, sent)
+    cpu.report(len(keys), "echo")
 
     keys = [f"{page_base}/t/{i}" for i in range(n)]
+    cpu.start()
     sent = await users.offer(bot, keys, rate=None)
     await users.wait(keys, 600)
     users.report("gateway, flat out", keys, sent)
+    cpu.report(n, "URL")
     await asyncio.to_thread(_stage_rates, "/t/")
     print(f"gateway memory after {n} messages: {rss_mb(gateway_pid):.1f} MB RSS", flush=True)
 
