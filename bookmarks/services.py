@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from bookmarks import fetch_sql
 from bookmarks.entries import BookmarkEntry
 from bookmarks.metadata import PageMetadata
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
@@ -236,14 +236,12 @@ def refresh_metadata(bookmark: Bookmark) -> Bookmark:
 
 
 def begin_fetch(bookmark_id: int) -> Bookmark | None:
-    """Claim a pending bookmark for one fetch attempt; None when it is gone or no longer pending."""
-    claimed = Bookmark.objects.filter(pk=bookmark_id, status=Bookmark.Status.PENDING).update(
-        fetch_attempts=F("fetch_attempts") + 1, updated_at=timezone.now()
-    )
-    try:
-        return Bookmark.objects.get(pk=bookmark_id) if claimed else None
-    except Bookmark.DoesNotExist:  # deleted in between
-        return None
+    """Claim a pending bookmark for one fetch attempt; None when it is gone or no longer pending.
+
+    One ``UPDATE ... RETURNING`` statement (``bookmarks.fetch_sql``) counts the
+    attempt and reads the row back.
+    """
+    return fetch_sql.claim_pending(bookmark_id, timezone.now())
 
 
 def record_metadata(
@@ -277,11 +275,8 @@ def record_metadata(
                 image_url=metadata.image_url,
             )
         # A failed fetch keeps any earlier page title; display_title falls back to the URL.
-    target = Bookmark.objects.filter(pk=bookmark_id, status=Bookmark.Status.PENDING)
-    if bookmark is not None:
-        # The link was edited while its old page was being fetched: that result is stale.
-        target = target.filter(url=bookmark.url)
-    if not target.update(**fields):
+    # With ``bookmark``: a link edited while its old page was being fetched gets no stale result.
+    if not fetch_sql.update_pending(bookmark_id, fields, url=bookmark.url if bookmark is not None else None):
         return None
     if bookmark is None:
         try:

@@ -174,6 +174,9 @@ SPECTACULAR_SETTINGS = {
 # Celery (the worker and beat; the app lives in favsite/celery.py).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
+# kombu's Redis transport with its client built once per channel instead of per acknowledgement (favsite/broker.py).
+if CELERY_BROKER_URL.split("://", 1)[0] in ("redis", "rediss"):
+    CELERY_BROKER_TRANSPORT = "favsite.broker:Transport"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True

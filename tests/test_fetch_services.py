@@ -48,6 +48,40 @@ def test_claiming_counts_the_attempt(user):
     assert bookmark.fetch_attempts == 2
 
 
+def test_the_claimed_bookmark_is_the_stored_row_with_every_field_typed(user):
+    bookmark = make_bookmark(user, title="Typed", note="a note", page_title="页面")
+    claimed = services.begin_fetch(bookmark.pk)
+    stored = Bookmark.objects.get(pk=bookmark.pk)
+    for field in Bookmark._meta.concrete_fields:
+        assert getattr(claimed, field.attname) == getattr(stored, field.attname), field.name
+    assert claimed.updated_at.tzinfo is not None
+
+
+def test_a_deleted_bookmark_cannot_be_claimed(user):
+    bookmark = make_bookmark(user)
+    Bookmark.objects.filter(pk=bookmark.pk).delete()
+    assert services.begin_fetch(bookmark.pk) is None
+
+
+def test_a_final_result_writes_every_field_it_found(user):
+    bookmark = make_bookmark(user)
+    claimed = services.begin_fetch(bookmark.pk)
+    metadata = PageMetadata(
+        url=bookmark.url, final_url=bookmark.url + "/final", ok=True, title="标题", description="Words",
+        site_name="Site", favicon_url="https://example.com/f.ico", image_url="https://example.com/i.png",
+        http_status=200,
+    )  # fmt: skip
+    assert services.record_metadata(bookmark.pk, metadata, bookmark=claimed) is not None
+    bookmark.refresh_from_db()
+    assert (bookmark.status, bookmark.page_title, bookmark.description, bookmark.site_name) == (
+        "ok", "标题", "Words", "Site"
+    )  # fmt: skip
+    assert (bookmark.favicon_url, bookmark.image_url, bookmark.final_url) == (
+        "https://example.com/f.ico", "https://example.com/i.png", bookmark.url + "/final"
+    )  # fmt: skip
+    assert bookmark.fetched_at is not None and bookmark.fetched_at == bookmark.updated_at
+
+
 def test_a_finished_bookmark_cannot_be_claimed(user):
     assert services.begin_fetch(make_bookmark(user, status="ok").pk) is None
 
