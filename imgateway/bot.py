@@ -3,21 +3,23 @@
 ``GatewayBot`` logs in under a fixed resource, answers chat messages, sends
 confirmations from the outbox stream, and reconnects by itself. Nothing here
 touches the database on the event loop: every handler call goes through
-``DbPool``, a bounded queue per shard served by one thread each (a JID always
-maps to the same shard, so one person's messages are handled in order).
+``DbPool``, a bounded backlog per shard served by one thread each (a JID
+always maps to the same shard, so one person's messages are handled in
+order), which saves the messages waiting in it in one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import random
 import signal
 import time
 import zlib
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from slixmpp import JID, ClientXMPP
 from slixmpp.stanza import Message
-from slixmpp.xmlstream.handler import CoroutineCallback
+from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 from imgateway import handling, outbox
@@ -119,44 +121,128 @@ class TokenBuckets:
 
 
 class DbPool:
-    """Database work off the event loop: ``shards`` threads, each behind a bounded queue."""
+    """Database work off the event loop: ``shards`` threads, each serving a bounded backlog in order.
 
-    def __init__(self, shards: int = 4, queue_size: int = 200) -> None:
+    1. A job lands in the backlog of its key's shard (a JID always maps to the
+       same shard, so one person's messages are handled in order).
+    2. The shard's server takes everything waiting (at most ``batch_size``)
+       and runs it in the shard's thread: consecutive jobs of one batch
+       function go in one call (``handling.handle_messages`` saves them in
+       one transaction), the others one by one.
+    3. Each job's ``done`` callback gets its result or exception on the loop.
+
+    Jobs are small tuples, not waiting coroutines: a flood costs memory per
+    message of the parsed text only. Past ``high_water`` jobs waiting,
+    ``on_pressure(True)`` asks the bot to stop reading from the server until
+    the backlog is under ``low_water`` again.
+    """
+
+    def __init__(
+        self,
+        shards: int = 4,
+        batch_size: int = 64,
+        high_water: int = 20_000,
+        low_water: int = 10_000,
+        on_pressure: Callable[[bool], None] | None = None,
+    ) -> None:
         self.executor = ThreadPoolExecutor(max_workers=shards, thread_name_prefix="imgateway-db")
-        self.queues: list[asyncio.Queue] = [asyncio.Queue(maxsize=queue_size) for _ in range(shards)]
-        self.tasks = [asyncio.ensure_future(self._serve(q)) for q in self.queues]
+        self.batch_size, self.high_water, self.low_water = batch_size, high_water, low_water
+        self.on_pressure = on_pressure
+        self.backlogs: list[deque] = [deque() for _ in range(shards)]
+        self.wakeups = [asyncio.Event() for _ in range(shards)]
+        self.waiting = 0  # jobs in all backlogs, plus those running
+        self.pressed = False
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.tasks = [asyncio.ensure_future(self._serve(i)) for i in range(shards)]
+
+    def submit(self, key: str, batch_func: Callable[[list], list], item: Any, done: Callable[[Any], None]) -> None:
+        """Queue ``item`` for ``batch_func([item, ...])``; ``done(result or exception)`` follows on the loop."""
+        shard = zlib.crc32(key.encode()) % len(self.backlogs)
+        self.backlogs[shard].append((batch_func, item, done))
+        self.waiting += 1
+        self.idle.clear()
+        self.wakeups[shard].set()
+        if not self.pressed and self.waiting >= self.high_water:
+            self._press(True)
 
     async def run(self, key: str, func: Callable[..., T], *args: Any) -> T:
-        """Run ``func(*args)`` in the thread of ``key``'s shard; waits when that queue is full."""
+        """Run ``func(*args)`` in the thread of ``key``'s shard, in order with its other jobs."""
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        queue = self.queues[zlib.crc32(key.encode()) % len(self.queues)]
-        await queue.put((func, args, future))
+
+        def done(outcome: Any) -> None:
+            if future.done():
+                return
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+        self.submit(key, _call_each, (func, args), done)
         return await future
 
-    async def _serve(self, queue: asyncio.Queue) -> None:
+    def _press(self, pressed: bool) -> None:
+        self.pressed = pressed
+        if self.on_pressure is not None:
+            self.on_pressure(pressed)
+
+    async def _serve(self, shard: int) -> None:
         loop = asyncio.get_running_loop()
+        backlog, wakeup = self.backlogs[shard], self.wakeups[shard]
         while True:
-            func, args, future = await queue.get()
-            try:
-                result = await loop.run_in_executor(self.executor, func, *args)
-            except Exception as exc:  # handed to the caller, which logs it
-                if not future.done():
-                    future.set_exception(exc)
-            else:
-                if not future.done():
-                    future.set_result(result)
-            finally:
-                queue.task_done()
+            if not backlog:
+                wakeup.clear()
+                await wakeup.wait()
+                continue
+            taken = [backlog.popleft() for _ in range(min(len(backlog), self.batch_size))]
+            for batch_func, jobs in _runs(taken):
+                items = [item for _func, item, _done in jobs]
+                try:
+                    outcomes = await loop.run_in_executor(self.executor, batch_func, items)
+                except Exception as exc:  # handed to each caller, which logs it
+                    outcomes = [exc] * len(jobs)
+                for (_func, _item, done), outcome in zip(jobs, outcomes, strict=True):
+                    try:
+                        done(outcome)
+                    except Exception:
+                        log.exception("a database job's callback failed")
+                self.waiting -= len(jobs)
+            if self.pressed and self.waiting <= self.low_water:
+                self._press(False)
+            if not self.waiting:
+                self.idle.set()
 
     async def drain(self, timeout: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(q.join() for q in self.queues)), timeout)
+            await asyncio.wait_for(self.idle.wait(), timeout)
 
     def close(self) -> None:
         for task in self.tasks:
             task.cancel()
         self.executor.submit(connections.close_all)
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _runs(jobs: list[tuple]) -> list[tuple[Callable, list[tuple]]]:
+    """Consecutive jobs of the same batch function, grouped, in order."""
+    runs: list[tuple[Callable, list[tuple]]] = []
+    for job in jobs:
+        if runs and runs[-1][0] is job[0]:
+            runs[-1][1].append(job)
+        else:
+            runs.append((job[0], [job]))
+    return runs
+
+
+def _call_each(calls: list[tuple[Callable, tuple]]) -> list[Any]:
+    """The batch function of ``DbPool.run``: each call alone; an exception is that call's outcome."""
+    outcomes: list[Any] = []
+    for func, args in calls:
+        try:
+            outcomes.append(func(*args))
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 class GatewayBot(ClientXMPP):
@@ -192,9 +278,7 @@ class GatewayBot(ClientXMPP):
         self.add_event_handler("message", self._on_message)
         # slixmpp's "message" event needs a body; a bare XEP-0066 link has none.
         self.register_handler(
-            CoroutineCallback(
-                "OOB without body", MatchXPath("{jabber:client}message/{jabber:x:oob}x"), self._on_oob_message
-            )
+            Callback("OOB without body", MatchXPath("{jabber:client}message/{jabber:x:oob}x"), self._on_oob_message)
         )
         self.add_event_handler("presence_subscribe", self._on_subscribe)
         self.add_event_handler("presence_unsubscribe", self._on_unsubscribe)
@@ -202,7 +286,7 @@ class GatewayBot(ClientXMPP):
     # -- connection ----------------------------------------------------------
 
     def start(self) -> None:
-        self.db = self.db or DbPool()
+        self.db = self.db or DbPool(on_pressure=self._on_backlog)
         self.connect(self.config.host, self.config.port)
 
     def reschedule_connection_attempt(self) -> asyncio.Future | None:
@@ -273,11 +357,12 @@ class GatewayBot(ClientXMPP):
         xml = msg.xml
         return any(xml.find(f"{{{ns}}}*") is not None for ns in FORWARD_NAMESPACES)
 
-    async def _on_oob_message(self, msg: Message) -> None:
+    def _on_oob_message(self, msg: Message) -> None:
         if not msg["body"]:
-            await self._on_message(msg)
+            self._on_message(msg)
 
-    async def _on_message(self, msg: Message) -> None:
+    def _on_message(self, msg: Message) -> None:
+        """Check and parse on the loop; the database work is queued (``DbPool``), the reply follows."""
         if self._ignored(msg):
             return
         oob = msg["oob"]["url"] if msg.xml.find("{jabber:x:oob}x") is not None else ""
@@ -295,16 +380,37 @@ class GatewayBot(ClientXMPP):
             return
         incoming = handling.Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "")
         self.send_chat_state(sender, "composing")
-        try:
-            reply = await self.db.run(sender.bare, handling.handle_message, incoming)
-        except Exception:
-            log.exception("handling a message from %s failed", sender)
+        self.db.submit(sender.bare, handling.handle_messages, incoming, functools.partial(self._on_handled, incoming))
+
+    def _on_handled(self, incoming: handling.Incoming, outcome: handling.Reply | Exception) -> None:
+        """The database work for ``incoming`` is done (and committed): answer it."""
+        if isinstance(outcome, Exception):
+            log.error("handling a message from %s failed", incoming.sender, exc_info=outcome)
             with translation.override(settings.LANGUAGE_CODE):
-                reply = handling.Reply(_("Sorry, something went wrong; please try again later."))
-        if reply.text:
-            self.reply_text(sender, reply.text)
-        elif not reply.awaiting_confirmation:
-            self.send_chat_state(sender, "active")
+                outcome = handling.Reply(_("Sorry, something went wrong; please try again later."))
+        if outcome.text:
+            self.reply_text(incoming.sender, outcome.text)
+        elif not outcome.awaiting_confirmation:
+            self.send_chat_state(incoming.sender, "active")
+
+    def _on_backlog(self, full: bool) -> None:
+        """``DbPool`` pressure: stop reading from the server while its backlog is full.
+
+        Replies to the keepalive ping would wait behind the messages the
+        server holds for us, so the keepalive is off while reading is paused
+        (data is flowing: the connection is alive) and on again after.
+        """
+        transport = self.transport
+        if full:
+            log.warning("%d messages waiting for the database: reading paused", self.db.waiting)
+            self.plugin["xep_0199"].disable_keepalive()
+            if transport is not None:
+                transport.pause_reading()
+        else:
+            log.info("backlog down to %d: reading again", self.db.waiting)
+            if transport is not None and not transport.is_closing():
+                transport.resume_reading()
+            self.plugin["xep_0199"].enable_keepalive()
 
     def send_receipt(self, to: JID, message_id: str) -> None:
         ack = self.Message(sto=to, stype="chat")

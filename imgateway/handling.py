@@ -8,9 +8,11 @@ until then). Tests call ``handle_message`` directly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
@@ -85,16 +87,118 @@ def _drop_connection_after_error() -> None:
 
 
 def handle_message(incoming: Incoming) -> Reply:
+    """One message, alone: the reply (exceptions propagate)."""
     fresh_connection()
     try:
         with translation.override(settings.LANGUAGE_CODE):
-            return _handle(incoming)
+            routed = _handle(incoming, Links())
+            return routed if isinstance(routed, Reply) else routed.run()
     except DatabaseError:
         _drop_connection_after_error()  # the next message gets a new one
         raise
 
 
-def _handle(incoming: Incoming) -> Reply:
+def handle_messages(batch: list[Incoming]) -> list[Reply | Exception]:
+    """Messages waiting in one database thread, in order: a reply, or the exception, for each.
+
+    1. The senders' links are read in one query (``Links``).
+    2. Consecutive saves share one transaction, each message in a savepoint
+       of its own: one that fails is rolled back alone and gets its
+       exception; the others commit together (one commit, one write lock).
+    3. Anything else (commands, link codes, unknown senders) runs alone, in
+       order, after the saves before it committed; a command forgets the
+       sender's link, so ``unlink`` then a URL does not save it.
+    4. If the shared commit fails, each of those saves runs again alone.
+    """
+    fresh_connection()
+    outcomes: list[Reply | Exception | None] = [None] * len(batch)
+    group: list[tuple[int, _Job]] = []
+    with translation.override(settings.LANGUAGE_CODE):
+        links = Links(batch)
+        for index, incoming in enumerate(batch):
+            try:
+                routed = _handle(incoming, links)
+            except Exception as exc:
+                if isinstance(exc, DatabaseError):
+                    _drop_connection_after_error()
+                outcomes[index] = exc
+                continue
+            if isinstance(routed, Reply):
+                outcomes[index] = routed
+            elif routed.is_save:
+                group.append((index, routed))
+            else:
+                _save_together(group, outcomes)
+                group = []
+                outcomes[index] = _run_alone(routed)
+                links.forget(routed.bare)
+        _save_together(group, outcomes)
+    return outcomes  # type: ignore[return-value]  # every slot is filled
+
+
+def _run_alone(job: _Job) -> Reply | Exception:
+    try:
+        return job.run()
+    except Exception as exc:
+        if isinstance(exc, DatabaseError):
+            _drop_connection_after_error()
+        return exc
+
+
+def _save_together(group: list[tuple[int, _Job]], outcomes: list) -> None:
+    if len(group) == 1:
+        index, job = group[0]
+        outcomes[index] = _run_alone(job)
+        return
+    if not group:
+        return
+    try:
+        with transaction.atomic():
+            for index, job in group:
+                try:
+                    outcomes[index] = job.run()  # its own savepoint (``_save``'s atomic block)
+                except Exception as exc:
+                    outcomes[index] = exc
+    except DatabaseError:
+        log.warning("a batch of %d saves failed to commit; saving each alone", len(group), exc_info=True)
+        _drop_connection_after_error()
+        for index, job in group:
+            outcomes[index] = _run_alone(job)
+
+
+class Links:
+    """Bare JID -> verified ``LinkedJid`` (with its user), read once per batch of messages."""
+
+    def __init__(self, batch: list[Incoming] = ()) -> None:
+        bares = set()
+        for incoming in batch:
+            with contextlib.suppress(InvalidJID):
+                bares.add(bare_jid(incoming.sender))
+        self._known: dict[str, LinkedJid | None] = dict.fromkeys(bares)
+        if bares:
+            for linked in LinkedJid.objects.select_related("user").filter(jid__in=bares):
+                self._known[linked.jid] = linked
+
+    def get(self, bare: str) -> LinkedJid | None:
+        if bare not in self._known:
+            self._known[bare] = LinkedJid.objects.select_related("user").filter(jid=bare).first()
+        return self._known[bare]
+
+    def forget(self, bare: str) -> None:
+        self._known.pop(bare, None)
+
+
+@dataclass
+class _Job:
+    """Database work routed from one message: a save (batched) or anything else (run alone)."""
+
+    bare: str
+    run: Callable[[], Reply]
+    is_save: bool = False
+
+
+def _handle(incoming: Incoming, links: Links) -> Reply | _Job:
+    """Route one message: a reply needing no database write, or the job that writes."""
     try:
         bare = bare_jid(incoming.sender)
     except InvalidJID:
@@ -107,17 +211,17 @@ def _handle(incoming: Incoming) -> Reply:
         )
     parsed = parse_message(incoming.body, incoming.oob_urls)
     if isinstance(parsed, Command) and parsed.name == "link":
-        return Reply(linking.link_with_code(bare, parsed.args))
+        return _Job(bare, lambda: Reply(linking.link_with_code(bare, parsed.args)))
     if isinstance(parsed, Command) and parsed.name == "help":
         return Reply(help_text())
-    linked = LinkedJid.objects.select_related("user").filter(jid=bare).first()
+    linked = links.get(bare)
     if linked is None:
         return Reply(_unknown_jid_notice(bare))
     user = linked.user
     if isinstance(parsed, Save):
-        return _save(user, bare, incoming, parsed)
+        return _Job(bare, lambda: _save(user, bare, incoming, parsed), is_save=True)
     handler = COMMAND_HANDLERS.get(parsed.name, _unknown_command)
-    return Reply(handler(user, bare, parsed))
+    return _Job(bare, lambda: Reply(handler(user, bare, parsed)))
 
 
 def help_text() -> str:
