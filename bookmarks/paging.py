@@ -33,7 +33,8 @@ def paginate_bookmarks(
 ) -> Page:
     """Page ``number`` (clamped like ``Paginator.get_page``) with its bookmarks and their tags.
 
-    ``page.paginator.capped`` is True when the count stopped at ``count_cap``.
+    ``page.paginator.capped`` is ``count_cap`` when the count stopped there
+    ("more than 1,000"), else 0; the pages still go on past it.
     Queries: the page's ids, the rows, their tags, and a count only when needed.
     """
     ids_query = bookmarks.values_list("id", flat=True)
@@ -43,13 +44,20 @@ def paginate_bookmarks(
         total, capped = len(ids), False
     else:
         total, capped = _count(bookmarks, count_cap)
+        if capped and ids:
+            # The page exists; whether another follows, its one extra id says.
+            total = max(total, (number - 1) * per_page + len(ids))
+        elif capped:
+            # Past the end of a long result (a typed-in page number): only a
+            # full count knows where the last page is.
+            total = bookmarks.count()
         last = max(1, -(-total // per_page))
         if number > last:  # past the end, like Paginator.get_page: show the last page
             number = last
             ids = list(ids_query[(number - 1) * per_page : number * per_page])
     ids = ids[:per_page]
     paginator = Paginator(_Known(total), per_page)
-    paginator.capped = capped
+    paginator.capped = count_cap if capped else 0
     rows = {bookmark.pk: bookmark for bookmark in Bookmark.objects.filter(id__in=ids).prefetch_related("tags")}
     return Page([rows[pk] for pk in ids if pk in rows], number, paginator)
 

@@ -186,6 +186,31 @@ def test_a_search_with_very_many_matches_says_more_than(alice_client, user, sett
     assert "More than 3 bookmarks found." in page
 
 
+def test_pages_of_a_search_go_on_past_the_count_cap(alice_client, user, monkeypatch):
+    from bookmarks.views import pages
+
+    monkeypatch.setattr(pages, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    for number in range(7):
+        make_bookmark(user, f"https://example.com/{number}", title=f"common word {number}")
+    third = alice_client.get("/bookmarks/?q=common&page=3").content.decode()
+    assert "common word 2<" in third and "common word 1<" in third
+    assert 'rel="next" href="?q=common&amp;page=4"' in third
+    fourth = alice_client.get("/bookmarks/?q=common&page=4").content.decode()
+    assert "common word 0<" in fourth and 'rel="next"' not in fourth
+
+
+def test_a_search_page_past_the_end_shows_the_last_page(alice_client, user, monkeypatch):
+    from bookmarks.views import pages
+
+    monkeypatch.setattr(pages, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    for number in range(7):
+        make_bookmark(user, f"https://example.com/{number}", title=f"common word {number}")
+    page = alice_client.get("/bookmarks/?q=common&page=9").content.decode()
+    assert "common word 0<" in page and 'rel="prev" href="?q=common&amp;page=3"' in page
+
+
 def test_a_page_past_the_end_shows_the_last_page(alice_client, user):
     for number in range(55):
         make_bookmark(user, f"https://example.com/{number}", title=f"Bookmark number {number}")
