@@ -37,12 +37,14 @@ from slixmpp.stanza import Message
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-from imgateway import handling, outbox
+from imgateway import handling, outbox, smacks
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_BACKOFF = 30.0
+# Confirmations another gateway read and left unacknowledged this long (seconds) are taken over.
+OUTBOX_CLAIM_IDLE = 60.0
 CARBONS_NS = "urn:xmpp:carbons:2"
 FORWARD_NAMESPACES = (CARBONS_NS, "urn:xmpp:mam:2", "urn:xmpp:forward:0")
 
@@ -268,6 +270,8 @@ class GatewayBot(ClientXMPP):
         self.plugin["xep_0184"].auto_ack = False  # we ack only the messages we accept
         self.plugin["xep_0184"].auto_request = False
         self.plugin["xep_0199"].enable_keepalive(interval=60, timeout=20)
+        # A message counts as handled for the server (XEP-0198) once saved, not on arrival.
+        self.acks = smacks.FinishedAcks(self)
         if config.tls == "off":
             # Loopback only (checked in GatewayConfig): SCRAM over a plain socket.
             self.plugin["feature_mechanisms"].unencrypted_scram = True
@@ -339,6 +343,7 @@ class GatewayBot(ClientXMPP):
         if self.db:
             await self.db.drain(timeout)
         if self.transport is not None:
+            self.plugin["xep_0198"].send_ack()  # what the drain finished, before the stream closes
             self.send_presence(ptype="unavailable")
             await self.disconnect(wait=2.0)
         else:
@@ -347,6 +352,9 @@ class GatewayBot(ClientXMPP):
             self.db.close()
 
     # -- incoming ------------------------------------------------------------
+
+    def recv_stanza(self, stanza: Any) -> None:
+        self.acks.receive(stanza, super().recv_stanza)
 
     def _ignored(self, msg: Message) -> bool:
         if msg["type"] not in ("chat", "normal"):
@@ -380,10 +388,19 @@ class GatewayBot(ClientXMPP):
             return
         incoming = handling.Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "")
         self.send_chat_state(sender, "composing")
-        self.db.submit(sender.bare, handling.handle_messages, incoming, functools.partial(self._on_handled, incoming))
+        done = functools.partial(self._on_handled, incoming, self.acks.hold())
+        self.db.submit(sender.bare, handling.handle_messages, incoming, done)
 
-    def _on_handled(self, incoming: handling.Incoming, outcome: handling.Reply | Exception) -> None:
-        """The database work for ``incoming`` is done (and committed): answer it."""
+    def _on_handled(
+        self, incoming: handling.Incoming, release: Callable[[], None], outcome: handling.Reply | Exception
+    ) -> None:
+        """The database work for ``incoming`` is done (and committed): answer it, then ack it to the server."""
+        try:
+            self._answer(incoming, outcome)
+        finally:
+            release()
+
+    def _answer(self, incoming: handling.Incoming, outcome: handling.Reply | Exception) -> None:
         if isinstance(outcome, Exception):
             log.error("handling a message from %s failed", incoming.sender, exc_info=outcome)
             with translation.override(settings.LANGUAGE_CODE):
@@ -446,17 +463,28 @@ class GatewayBot(ClientXMPP):
     # -- confirmations -------------------------------------------------------
 
     async def _outbox_loop(self) -> None:
-        """Send confirmations from the stream while online; ack each after sending."""
+        """Send confirmations from the stream while online; ack them after sending.
+
+        1. Entries this consumer read but never acked (it crashed) come first
+           (cursor ``0``), then new ones (``>``).
+        2. Every ``OUTBOX_CLAIM_IDLE`` seconds, entries pending that long under
+           another consumer (a gateway that died under another resource)
+           become ours (``XAUTOCLAIM``) and are sent.
+        3. Each batch read costs two database calls (which saves are still
+           unsent; mark the sent ones) and one XACK and XDEL.
+        """
         client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=15)
         stream, consumer = outbox.stream_name(), self.config.resource
         try:
             with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: it exists
                 await client.xgroup_create(stream, outbox.GROUP, id="0", mkstream=True)
-            # Our own unacked entries first (we crashed after reading them), then new ones.
-            cursor = "0"
+            cursor, next_claim = "0", 0.0
             while not self.stopping:
                 await self.online.wait()
                 try:
+                    if time.monotonic() >= next_claim:
+                        next_claim = time.monotonic() + OUTBOX_CLAIM_IDLE
+                        await self._claim_abandoned(client, stream, consumer)
                     response = await client.xreadgroup(outbox.GROUP, consumer, {stream: cursor}, count=50, block=5000)
                 except redis.RedisError:
                     log.warning("outbox: Redis unavailable; retrying", exc_info=True)
@@ -466,14 +494,9 @@ class GatewayBot(ClientXMPP):
                 if cursor == "0" and not entries:
                     cursor = ">"
                     continue
-                for entry_id, fields in entries:
-                    if not self.online.is_set():
-                        break  # read again (cursor "0") after reconnecting
-                    await self._deliver(client, stream, entry_id, fields)
-                if cursor == "0" and entries:
-                    continue
+                await self._deliver(client, stream, entries)
                 if not self.online.is_set():
-                    cursor = "0"
+                    cursor = "0"  # read what is left again after reconnecting
         except asyncio.CancelledError:
             pass
         except Exception:
@@ -484,6 +507,20 @@ class GatewayBot(ClientXMPP):
             with contextlib.suppress(Exception):
                 await client.aclose()
 
+    async def _claim_abandoned(self, client: aioredis.Redis, stream: str, consumer: str) -> None:
+        """Take over and send entries another consumer read and left unacked for OUTBOX_CLAIM_IDLE."""
+        start = "0-0"
+        while self.online.is_set():
+            next_start, entries, *_deleted = await client.xautoclaim(
+                stream, outbox.GROUP, consumer, int(OUTBOX_CLAIM_IDLE * 1000), start_id=start, count=50
+            )
+            if entries:
+                log.info("outbox: %d confirmations left by another gateway taken over", len(entries))
+                await self._deliver(client, stream, entries)
+            start = next_start.decode() if isinstance(next_start, bytes) else next_start
+            if start == "0-0":
+                return
+
     async def _restart_outbox(self) -> None:
         await asyncio.sleep(1)
         await self._outbox_loop()
@@ -492,15 +529,34 @@ class GatewayBot(ClientXMPP):
     def backoff_delay_for_redis() -> float:
         return random.uniform(1.0, 3.0)
 
-    async def _deliver(self, client: aioredis.Redis, stream: str, entry_id: bytes, fields: dict) -> None:
-        decoded = {k.decode(): v.decode() for k, v in fields.items()}
-        save_id = int(decoded.get("save", "0") or 0)
-        to = decoded.get("to", "")
-        if save_id and to and not await self.db.run(to, outbox.already_sent, save_id):
-            self.reply_text(self._reply_address(to), decoded.get("body", ""))
-            await self.db.run(to, outbox.mark_sent, save_id)
-        await client.xack(stream, outbox.GROUP, entry_id)
-        await client.xdel(stream, entry_id)
+    async def _deliver(self, client: aioredis.Redis, stream: str, entries: list) -> None:
+        """Send the confirmations of ``entries`` not sent yet; mark them sent; ack and drop the entries.
+
+        Stops early when the connection drops; what was not handled stays
+        pending, to be read again after reconnecting.
+        """
+        decoded = [
+            (entry_id, {k.decode(): v.decode() for k, v in (fields or {}).items()})
+            for entry_id, fields in entries
+            if entry_id is not None
+        ]
+        save_ids = {int(fields.get("save") or 0) for _entry_id, fields in decoded} - {0}
+        unsent = await self.db.run("outbox", outbox.unsent, sorted(save_ids)) if save_ids else set()
+        handled, sent = [], []
+        for entry_id, fields in decoded:
+            if not self.online.is_set():
+                break
+            save_id, to = int(fields.get("save") or 0), fields.get("to", "")
+            if save_id in unsent and to:
+                unsent.discard(save_id)  # the same save twice in one read: sent once
+                self.reply_text(self._reply_address(to), fields.get("body", ""))
+                sent.append(save_id)
+            handled.append(entry_id)
+        if sent:
+            await self.db.run("outbox", outbox.mark_sent_many, sent)
+        if handled:
+            await client.xack(stream, outbox.GROUP, *handled)
+            await client.xdel(stream, *handled)
 
     def _reply_address(self, full: str) -> str:
         """The resource that sent the link, or the bare JID when we know it is gone."""

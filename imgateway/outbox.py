@@ -39,46 +39,65 @@ def stream_name() -> str:
 
 
 def on_bookmark_fetched(sender: object, bookmark: Bookmark, **kwargs: object) -> None:
-    """Receiver of ``bookmarks.signals.bookmark_fetched`` (connected in apps.ready)."""
+    """Receiver of ``bookmarks.signals.bookmark_fetched`` (connected in apps.ready).
+
+    One query reads every item of the unqueued chat saves holding this
+    bookmark, with their bookmarks: that says which saves are complete and
+    is all their confirmation needs. This runs after the fetch committed, so
+    of two items of one save finishing at once, the later reader sees both done.
+    """
     if bookmark.source != Bookmark.Source.IM:
         return
-    save_ids = set(
-        ChatSaveItem.objects.filter(bookmark_id=bookmark.pk, chat_save__queued_at__isnull=True).values_list(
-            "chat_save_id", flat=True
-        )
-    )
-    for save_id in save_ids:
+    waiting = ChatSaveItem.objects.filter(bookmark_id=bookmark.pk, chat_save__queued_at__isnull=True)
+    saves: dict[int, list[ChatSaveItem]] = {}
+    for item in ChatSaveItem.objects.filter(chat_save_id__in=waiting.values("chat_save_id")).select_related(
+        "bookmark", "chat_save"
+    ):
+        saves.setdefault(item.chat_save_id, []).append(item)
+    for items in saves.values():
+        if any(item.bookmark is not None and item.bookmark.status == Bookmark.Status.PENDING for item in items):
+            continue
         try:
-            queue_if_complete(save_id)
+            _queue(items[0].chat_save, items, again=False)
         except redis.RedisError:
             # The sweep queues it later: the row is the durable record.
-            log.warning("could not queue confirmation %s", save_id, exc_info=True)
+            log.warning("could not queue confirmation %s", items[0].chat_save_id, exc_info=True)
 
 
 def queue_if_complete(save_id: int, *, again: bool = False) -> bool:
     """Put the confirmation of chat save ``save_id`` on the stream once all its fetches ended."""
     if ChatSaveItem.objects.filter(chat_save_id=save_id, bookmark__status=Bookmark.Status.PENDING).exists():
         return False
-    claim = ChatSave.objects.filter(pk=save_id, sent_at__isnull=True)
+    chat_save = ChatSave.objects.filter(pk=save_id).first()
+    return chat_save is not None and _queue(chat_save, None, again=again)
+
+
+def _queue(chat_save: ChatSave, items: list[ChatSaveItem] | None, *, again: bool) -> bool:
+    """Claim the confirmation (``queued_at``, a conditional update) and add it to the stream."""
+    claim = ChatSave.objects.filter(pk=chat_save.pk, sent_at__isnull=True)
     if not again:
         claim = claim.filter(queued_at__isnull=True)
     if claim.update(queued_at=timezone.now()) != 1:
         return False  # someone else queued it, or it was sent
-    chat_save = ChatSave.objects.get(pk=save_id)
     redis_client().xadd(
         stream_name(),
-        {"save": str(chat_save.pk), "to": chat_save.jid, "body": render(chat_save)},
+        {"save": str(chat_save.pk), "to": chat_save.jid, "body": render(chat_save, items)},
         maxlen=STREAM_MAXLEN,
         approximate=True,
     )
     return True
 
 
-def render(chat_save: ChatSave) -> str:
-    """``Saved: <title>`` and the URL for each new bookmark, then the other lines."""
+def render(chat_save: ChatSave, items: list[ChatSaveItem] | None = None) -> str:
+    """``Saved: <title>`` and the URL for each new bookmark, then the other lines.
+
+    ``items``: the save's items with their bookmarks, when the caller has them.
+    """
+    if items is None:
+        items = list(chat_save.items.select_related("bookmark"))
     lines = []
     with translation.override(settings.LANGUAGE_CODE):
-        for item in chat_save.items.select_related("bookmark"):
+        for item in sorted(items, key=lambda item: (item.position, item.pk)):
             bookmark = item.bookmark
             if bookmark is None:
                 lines.append(_("Saved, then deleted: %(url)s") % {"url": item.url})
@@ -95,15 +114,23 @@ def render(chat_save: ChatSave) -> str:
 
 def mark_sent(save_id: int) -> bool:
     """Record that the confirmation went out; False when it already had."""
+    return mark_sent_many([save_id]) == 1
+
+
+def mark_sent_many(save_ids: list[int]) -> int:
+    """Record that these confirmations went out; how many were not marked before."""
     fresh_connection()
-    return ChatSave.objects.filter(pk=save_id, sent_at__isnull=True).update(sent_at=timezone.now()) == 1
+    return ChatSave.objects.filter(pk__in=save_ids, sent_at__isnull=True).update(sent_at=timezone.now())
 
 
 def already_sent(save_id: int) -> bool:
+    return save_id not in unsent([save_id])
+
+
+def unsent(save_ids: list[int]) -> set[int]:
+    """The chat saves among ``save_ids`` whose confirmation was not sent (gone ones are left out)."""
     fresh_connection()
-    return ChatSave.objects.filter(pk=save_id, sent_at__isnull=False).exists() or not (
-        ChatSave.objects.filter(pk=save_id).exists()
-    )
+    return set(ChatSave.objects.filter(pk__in=save_ids, sent_at__isnull=True).values_list("pk", flat=True))
 
 
 def resend_unsent() -> int:

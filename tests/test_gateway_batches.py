@@ -1,0 +1,167 @@
+"""Messages handled in batches: what each message gets back, and the database pool that batches them."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from bookmarks.models import Bookmark
+from imgateway import outbox
+from imgateway.bot import DbPool
+from imgateway.handling import Incoming, handle_messages
+from imgateway.linking import link_verified, start_link
+from imgateway.models import ChatSave, LinkedJid
+from tests.conftest import make_bookmark
+
+ALICE = "alice@example.org/phone"
+_ids = itertools.count()
+
+
+def message(body: str, sender: str = ALICE) -> Incoming:
+    return Incoming(sender, body, [], f"m{next(_ids)}")
+
+
+def stranger() -> str:
+    """A JID never seen before (the unknown-JID notice is limited per JID in Redis)."""
+    return f"stranger{next(_ids)}-{id(_ids)}@example.org/x"
+
+
+@pytest.fixture
+def alice(user):
+    link_verified(user, "alice@example.org")
+    return user
+
+
+# -- handle_messages -------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_message_of_a_batch_gets_its_own_reply(alice):
+    make_bookmark(alice, url="https://example.com/known")
+    outcomes = handle_messages(
+        [message("https://example.com/new"), message("https://example.com/known"), message("help")]
+    )
+    assert outcomes[0].text is None and outcomes[0].awaiting_confirmation
+    assert outcomes[1].text.startswith("Already saved on ")
+    assert "recent" in outcomes[2].text
+    assert ChatSave.objects.get().items.get().url == "https://example.com/new"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saves_from_several_people_in_one_batch_go_to_each_account(alice, other_user):
+    link_verified(other_user, "mallory@example.org")
+    handle_messages([message("https://example.com/a"), message("https://example.com/m", "mallory@example.org/pc")])
+    assert [b.url for b in Bookmark.objects.filter(owner=alice)] == ["https://example.com/a"]
+    assert [b.url for b in Bookmark.objects.filter(owner=other_user)] == ["https://example.com/m"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_that_fails_in_a_batch_is_rolled_back_alone(alice):
+    # A lone surrogate cannot be encoded for the database: the save fails inside its savepoint.
+    outcomes = handle_messages(
+        [
+            message("https://example.com/1"),
+            message("bad \ud800 https://example.com/2"),
+            message("https://example.com/3"),
+        ]
+    )
+    assert isinstance(outcomes[1], Exception)
+    assert outcomes[0].awaiting_confirmation and outcomes[2].awaiting_confirmation
+    assert sorted(Bookmark.objects.values_list("url", flat=True)) == ["https://example.com/1", "https://example.com/3"]
+    assert ChatSave.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_url_sent_after_unlink_in_the_same_batch_is_not_saved(alice):
+    outcomes = handle_messages(
+        [message("https://example.com/before"), message("unlink"), message("https://example.com/after")]
+    )
+    assert "no longer linked" in outcomes[1].text
+    assert not outcomes[2].awaiting_confirmation
+    assert list(Bookmark.objects.values_list("url", flat=True)) == ["https://example.com/before"]
+    assert not LinkedJid.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_url_sent_after_link_in_the_same_batch_is_saved(user):
+    jid = stranger()
+    code = start_link(user, jid)
+    outcomes = handle_messages(
+        [
+            message("https://example.com/early", jid),
+            message(f"link {code.code}", jid),
+            message("https://example.com/late", jid),
+        ]
+    )
+    assert "/settings/im/" in outcomes[0].text
+    assert "Linked to alice" in outcomes[1].text
+    assert outcomes[2].awaiting_confirmation
+    assert list(Bookmark.objects.values_list("url", flat=True)) == ["https://example.com/late"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_message_that_saves_again_what_an_earlier_one_of_the_batch_saved_is_answered_already_saved(alice):
+    outcomes = handle_messages([message("https://example.com/x #a"), message("https://example.com/x #b")])
+    assert outcomes[0].awaiting_confirmation
+    assert outcomes[1].text.startswith("Already saved on ")
+    assert sorted(t.name for t in Bookmark.objects.get().tags.all()) == ["a", "b"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirmations_already_sent_are_left_out(alice):
+    handle_messages([message("https://example.com/1"), message("https://example.com/2")])
+    first, second = ChatSave.objects.order_by("id").values_list("pk", flat=True)
+    assert outbox.mark_sent_many([first]) == 1
+    assert outbox.unsent([first, second, 10**9]) == {second}
+
+
+# -- DbPool ----------------------------------------------------------------------
+
+
+def echo_batch(items: list) -> list:
+    return [("batch", tuple(items))] * len(items)
+
+
+def failing_batch(items: list) -> list:
+    raise RuntimeError("the database went away")
+
+
+def run_pool(jobs, **pool_options):
+    """Submit ``(key, batch_func, item)`` jobs at once to a new pool: their outcomes, and the pressure calls."""
+    pressure: list[bool] = []
+
+    async def main():
+        pool = DbPool(on_pressure=pressure.append, **pool_options)
+        outcomes: dict[int, object] = {}
+        for index, (key, func, item) in enumerate(jobs):
+            pool.submit(key, func, item, lambda outcome, index=index: outcomes.__setitem__(index, outcome))
+        await pool.drain(10)
+        pool.close()
+        return [outcomes[i] for i in range(len(jobs))]
+
+    return asyncio.run(main()), pressure
+
+
+def test_jobs_waiting_in_one_shard_reach_the_batch_function_together_in_order():
+    outcomes, _pressure = run_pool([("a@x", echo_batch, i) for i in range(5)], shards=1)
+    assert outcomes == [("batch", (0, 1, 2, 3, 4))] * 5
+
+
+def test_a_batch_is_cut_at_jobs_of_another_function():
+    outcomes, _pressure = run_pool(
+        [("a@x", echo_batch, 0), ("a@x", failing_batch, 1), ("a@x", echo_batch, 2)], shards=1
+    )
+    assert outcomes[0] == ("batch", (0,)) and outcomes[2] == ("batch", (2,))
+    assert isinstance(outcomes[1], RuntimeError)
+
+
+def test_a_failing_batch_hands_its_exception_to_every_job_in_it():
+    outcomes, _pressure = run_pool([("a@x", failing_batch, i) for i in range(3)], shards=1)
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
+
+
+def test_a_full_backlog_asks_to_stop_reading_until_it_drains():
+    _outcomes, pressure = run_pool([("a@x", echo_batch, i) for i in range(10)], shards=1, high_water=4, low_water=2)
+    assert pressure == [True, False]

@@ -1,0 +1,34 @@
+"""Confirmations through the outbox stream, against a real Prosody and Redis."""
+
+from __future__ import annotations
+
+import pytest
+import redis as redis_lib
+from django.conf import settings
+
+from imgateway import outbox
+from imgateway.linking import link_verified
+from imgateway.models import ChatSave
+from tests.conftest import make_user
+from tests.fixtures.celery import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_confirmation_left_unacked_by_a_gateway_under_another_resource_is_taken_over(gateway, chat_user):
+    person = chat_user()
+    user = make_user("alice")
+    link_verified(user, person.jid)
+    gateway.stop()
+    chat_save = ChatSave.objects.create(user=user, jid=person.jid, bare_jid=person.jid)
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    stream = outbox.stream_name()
+    entry_id = client.xadd(stream, {"save": chat_save.pk, "to": person.jid, "body": "Saved: Left behind"})
+    # A gateway that ran as another resource read the entry ten minutes ago and died before sending it.
+    client.xreadgroup(outbox.GROUP, "another-resource", {stream: ">"}, count=10)
+    client.xclaim(stream, outbox.GROUP, "another-resource", 0, [entry_id], idle=600_000)
+    gateway.start()
+    assert person.wait_for_message(lambda m: m.body.startswith("Saved")).body == "Saved: Left behind"
+    wait_for(lambda: client.xpending(stream, outbox.GROUP)["pending"], lambda n: n == 0)
+    chat_save.refresh_from_db()
+    assert chat_save.sent_at is not None
