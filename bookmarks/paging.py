@@ -31,11 +31,11 @@ class _Known:
 def paginate_bookmarks(
     bookmarks: QuerySet[Bookmark], number: str | int | None, per_page: int, count_cap: int | None = None
 ) -> Page:
-    """Page ``number`` (clamped like ``Paginator.get_page``) with its bookmarks and their tags.
+    """Page ``number`` (clamped like ``Paginator.get_page``) with its bookmarks.
 
     ``page.paginator.capped`` is ``count_cap`` when the count stopped there
     ("more than 1,000"), else 0; the pages still go on past it.
-    Queries: the page's ids, the rows, their tags, and a count only when needed.
+    Queries: the page's ids, the rows, and a count only when needed.
     """
     ids_query = bookmarks.values_list("id", flat=True)
     number = _page_number(number)
@@ -58,7 +58,7 @@ def paginate_bookmarks(
     ids = ids[:per_page]
     paginator = Paginator(_Known(total), per_page)
     paginator.capped = count_cap if capped else 0
-    rows = {bookmark.pk: bookmark for bookmark in Bookmark.objects.filter(id__in=ids).prefetch_related("tags")}
+    rows = {bookmark.pk: bookmark for bookmark in Bookmark.objects.filter(id__in=ids)}
     return Page([rows[pk] for pk in ids if pk in rows], number, paginator)
 
 
