@@ -253,3 +253,20 @@ def test_list_items_are_in_the_chosen_language_with_its_date_format(alice_client
     item = alice_client.get("/bookmarks/").content.decode().split('<li class="bookmark')[1]
     assert "标题获取中" in item and "刷新标题" in item
     assert 'title="2026年1月1日 23:30">2026年1月1日</time>' in item
+
+
+def test_the_sidebar_links_to_all_tags_when_it_cannot_show_them_all(alice_client, user):
+    from bookmarks.views.pages import SIDEBAR_TAGS
+
+    make_bookmark(user, tags=" ".join(f"t{number:03d}" for number in range(SIDEBAR_TAGS + 1)))
+    sidebar = alice_client.get("/bookmarks/").content.decode().split('class="tag-cloud"')[1]
+    assert "All tags…" in sidebar
+    assert f"#t{SIDEBAR_TAGS - 1:03d}<" in sidebar and f"#t{SIDEBAR_TAGS:03d}<" not in sidebar
+
+
+def test_the_sidebar_offers_to_manage_tags_when_it_shows_them_all(alice_client, user):
+    from bookmarks.views.pages import SIDEBAR_TAGS
+
+    make_bookmark(user, tags=" ".join(f"t{number:03d}" for number in range(SIDEBAR_TAGS)))
+    sidebar = alice_client.get("/bookmarks/").content.decode().split('class="tag-cloud"')[1]
+    assert "Manage tags" in sidebar and "All tags…" not in sidebar

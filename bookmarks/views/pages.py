@@ -48,7 +48,7 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
     tag_name = request.GET.get("tag", "").strip()
     cap = SEARCH_COUNT_CAP if query else None
     page = paginate_bookmarks(_filtered(request, query, tag_name), request.GET.get("page"), PAGE_SIZE, cap)
-    tags = Tag.objects.filter(owner=request.user)
+    tags = list(Tag.objects.filter(owner=request.user)[: SIDEBAR_TAGS + 1])
     context = {
         "page": page,
         "items": render_items(request, page.object_list, request.get_full_path()),
@@ -56,7 +56,7 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "tag_name": tag_name,
         "tags": tags[:SIDEBAR_TAGS],
-        "more_tags": tags[SIDEBAR_TAGS : SIDEBAR_TAGS + 1],
+        "more_tags": len(tags) > SIDEBAR_TAGS,
         "live_since": timezone.now().isoformat(),
         "bulk_form": BulkActionForm(),
     }
