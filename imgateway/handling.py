@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import redis
 from django.conf import settings
@@ -28,6 +29,7 @@ from slixmpp.jid import InvalidJID
 
 from bookmarks import services
 from bookmarks.models import Bookmark, Tag
+from bookmarks.normalize import normalize_url
 from bookmarks.search import search_bookmarks
 from imgateway import linking
 from imgateway.models import ChatSave, ChatSaveItem, LinkedJid
@@ -39,6 +41,8 @@ UNKNOWN_JID_NOTICE_SECONDS = 3600
 RECENT_DEFAULT, RECENT_MAX = 5, 20
 FIND_MAX = 10
 TAGS_MAX = 30
+# A message delivered again within this time, after its save committed, is recognised as a copy.
+REDELIVERY_WINDOW = timedelta(days=1)
 
 
 @dataclass
@@ -274,6 +278,8 @@ def _save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Save) -
     The chat record and the bookmarks are written in one transaction, so the
     fetch (queued on commit) always finds the record to confirm.
     """
+    if _delivered_again(bare, incoming, parsed):
+        return Reply(None)
     lines: list[str] = []
     created: list[Bookmark] = []
     with transaction.atomic():
@@ -304,6 +310,44 @@ def _save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Save) -
             )
             return Reply(None, awaiting_confirmation=True)
     return Reply("\n".join(lines) or _("Nothing to save."))
+
+
+def _delivered_again(bare: str, incoming: Incoming, parsed: Save) -> bool:
+    """Is this a copy of a message whose save committed (the server delivers again what we never acked)?
+
+    The gateway acknowledges a message to the server only after its save
+    commits; killed in between, it gets the message again. A copy has the
+    sender and message id of a recent chat save, and carries every link that
+    save created (a client reusing ids for other links is not taken for a
+    copy). Its confirmation is on its way already, so the copy is dropped.
+    A message whose links were all saved before made no chat save: a copy of
+    it is answered "already saved" once more.
+    """
+    if not incoming.message_id:
+        return False
+    earlier = (
+        ChatSave.objects.filter(
+            bare_jid=bare,
+            message_id=incoming.message_id[:200],
+            created_at__gte=timezone.now() - REDELIVERY_WINDOW,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if earlier is None:
+        return False
+    urls = set()
+    for url in parsed.urls:
+        with contextlib.suppress(ValueError):
+            urls.add(normalize_url(url))
+    saved = set()
+    for url in earlier.items.values_list("url", flat=True):
+        with contextlib.suppress(ValueError):
+            saved.add(normalize_url(url))
+    if saved and saved <= urls:
+        log.info("message %s from %s delivered again after its save; dropped", incoming.message_id[:60], bare)
+        return True
+    return False
 
 
 def already_saved_line(bookmark: Bookmark, first_saved_at) -> str:

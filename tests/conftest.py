@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import socket
+import sqlite3
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -49,6 +52,31 @@ def live_database_url() -> str:
     return (
         f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{connection.settings_dict['NAME']}"
     )
+
+
+@contextlib.contextmanager
+def bookmark_writes_blocked() -> Iterator[None]:
+    """While inside, no other process can write bookmarks: a second connection holds the lock.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock; PostgreSQL:
+    ``LOCK TABLE ... IN EXCLUSIVE MODE`` (reads go on, writes wait). Leaving
+    rolls the holding transaction back, and the writers waiting go on.
+    """
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        holder = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        holder = psycopg.connect(live_database_url(), autocommit=True)
+        holder.execute("BEGIN")
+        holder.execute("LOCK TABLE bookmarks_bookmark IN EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 def free_port() -> int:

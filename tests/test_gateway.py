@@ -16,7 +16,7 @@ import pytest
 from bookmarks.models import Bookmark
 from imgateway.linking import link_verified
 from imgateway.models import LinkCode, LinkedJid
-from tests.conftest import make_bookmark, make_user
+from tests.conftest import bookmark_writes_blocked, make_bookmark, make_user
 from tests.fixtures.celery import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -255,3 +255,22 @@ def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(
     time.sleep(1.0)
     assert sum("Slow page" in body for body in person.bodies()) == 1
     assert client.xpending(outbox.stream_name(), outbox.GROUP)["pending"] == 0
+
+
+def test_a_message_received_but_not_saved_when_the_gateway_is_killed_is_saved_once_after_restart(
+    gateway, chat_user, celery_worker, page_server
+):
+    user, person = linked_person(chat_user)
+    url = page_server.route("/in-flight", body="<title>In flight</title>")
+    with bookmark_writes_blocked():
+        person.send(gateway.jid, url)
+        # "composing": Prosody delivered it and the gateway's save waits for the lock.
+        person.wait_for_message(lambda m: m.chat_state == "composing")
+        gateway.kill()
+    assert bookmarks_of(user)() == []
+    gateway.start()  # the server hands the unacknowledged message over again
+    person.wait_for_message(lambda m: m.body.startswith("Saved: In flight"))
+    time.sleep(1.0)  # room for a second reply, if one were coming
+    assert [row.url for row in bookmarks_of(user)()] == [url]
+    assert sum(body.startswith("Saved: In flight") for body in person.bodies()) == 1
+    assert not any("Already saved" in body for body in person.bodies())

@@ -116,6 +116,22 @@ def test_a_duplicate_is_answered_already_saved_with_the_date(alice):
     assert Bookmark.objects.count() == 1
 
 
+def test_a_message_delivered_again_after_its_save_committed_is_dropped(alice):
+    say("https://example.com/post great read #python")
+    copy = say("https://example.com/post great read #python")  # same id: the server's second delivery
+    assert (copy.text, copy.awaiting_confirmation) == (None, False)
+    bookmark = Bookmark.objects.get()
+    assert bookmark.note == "great read"
+    assert ChatSave.objects.count() == 1
+
+
+def test_a_message_id_used_again_for_another_link_is_not_taken_for_a_copy(alice):
+    say("https://example.com/first")
+    reply = say("https://example.com/second")  # same id "m1", another link
+    assert reply.awaiting_confirmation
+    assert Bookmark.objects.count() == 2
+
+
 def test_invalid_pieces_are_named_in_the_reply(alice):
     reply = say("ftp://files.example/x http://.bad https://ok.example/")
     assert reply.awaiting_confirmation
