@@ -78,12 +78,14 @@ class LocalProsody:
         domain: str = "localhost",
         tls: bool = False,
         smacks_hibernation_time: int = 600,
+        smacks_max_queue_size: int = 25_000,
     ) -> None:
         self.directory = Path(directory).resolve()
         self.port = port
         self.domain = domain
         self.tls = tls
         self.smacks_hibernation_time = smacks_hibernation_time
+        self.smacks_max_queue_size = smacks_max_queue_size
         self.process: subprocess.Popen | None = None
 
     @property
@@ -148,6 +150,12 @@ allow_unencrypted_plain_auth = true
 -- Messages to an offline account wait in mod_offline; an interrupted stream
 -- can be resumed (XEP-0198) for this many seconds.
 smacks_hibernation_time = {int(self.smacks_hibernation_time)}
+-- The gateway acknowledges (XEP-0198) a message only once it is saved. When its
+-- stream ends for good (it died and came back under the same resource, or the
+-- hibernation ran out), mod_smacks hands the unacknowledged chat messages to
+-- mod_offline, which delivers them again. Only the newest smacks_max_queue_size
+-- unacknowledged stanzas are kept (default 500): room for the gateway's backlog.
+smacks_max_queue_size = {int(self.smacks_max_queue_size)}
 -- Prosody's default stanza size limit stays (256 KiB): tests rely on it.
 {tls_lines}
 VirtualHost {_lua_string(self.domain)}
