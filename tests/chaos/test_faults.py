@@ -2,7 +2,9 @@
 
 Several people send links through a real Prosody to the real gateway process
 while the test SIGKILLs the worker (twice), restarts a private Redis with its
-data wiped, restarts Prosody, and SIGKILLs and restarts the gateway. Then it
+data wiped, restarts Prosody, and SIGKILLs the gateway while it holds links it
+received and had not saved (their saves wait on a database lock the test
+holds), then restarts it. Then it
 runs the beat's sweeps once by hand and checks: every link sent is one
 bookmark with its page title, none is pending, every sender got a
 confirmation for each link (how many came twice is printed, aim: none).
@@ -31,7 +33,7 @@ from favsite.localservices import kill_process, stop_process
 from imgateway import outbox
 from imgateway.linking import link_verified
 from imgateway.models import ChatSave
-from tests.conftest import free_port, make_user
+from tests.conftest import bookmark_writes_blocked, free_port, make_user
 from tests.fixtures.celery import wait_for
 from tests.fixtures.prosody import Gateway, gateway_env
 
@@ -167,13 +169,19 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
             again.append(fresh.connect())
         people[:] = again
 
-        # 4. the gateway dies; links sent meanwhile wait on the server
-        send_batch("four")
-        # Killed once it has saved them: a message the gateway has received but not
-        # yet saved dies with it (slixmpp acks XEP-0198 on receipt; see docs/SECURITY.md).
-        wait_for(missing, lambda urls: not urls, timeout=30 * SLACK)
-        gateway.kill()
-        faults.append("gateway SIGKILL")
+        # 4. the gateway dies with links received and not saved: their saves wait on a
+        # lock the test holds, and "composing" says the gateway has each of them. The
+        # server keeps what the gateway never acknowledged and delivers it again.
+        def composing() -> int:
+            return sum(m.chat_state == "composing" for person in people for m in list(person.messages))
+
+        before = composing()
+        with bookmark_writes_blocked():
+            send_batch("four")
+            wait_for(composing, lambda n: n >= before + PER_BATCH * PEOPLE, timeout=30 * SLACK)
+            in_flight = len(missing())
+            gateway.kill()
+        faults.append(f"gateway SIGKILL with {in_flight} links received and not saved")
         send_batch("five")
         gateway.start()
 
@@ -213,6 +221,7 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
             assert row.status == Bookmark.Status.OK, (row.url, row.status, row.fetch_error)
             assert row.page_title == title
         twice = sum(count > 1 for count in counts.values())
+        bodies = [body for jid in received for body in received[jid] + next(p for p in people if p.jid == jid).bodies()]
         figures = {
             "people": PEOPLE,
             "urls_sent": len(sent),
@@ -220,10 +229,12 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
             "duplicated": len(rows) - len(set(row.url for row in rows)),
             "confirmed": sum(count >= 1 for count in counts.values()),
             "confirmed_twice": twice,
+            "answered_already_saved": sum("Already saved" in body for body in bodies),
             "faults": faults,
         }
         print(f"chaos figures: {figures}")
         assert gateway.process.poll() is None
+        assert not any("Already saved" in body for body in bodies), "a link was handled twice"
     finally:
         gateway.stop()
         worker.stop()
