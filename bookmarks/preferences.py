@@ -27,7 +27,7 @@ def remember(user: AbstractBaseUser, *, language: str | None = None, time_zone: 
 @contextmanager
 def speaking_to(user: AbstractBaseUser | None) -> Iterator[None]:
     """Translate and show dates as ``user`` chose while inside: ``with speaking_to(user): reply = _(...)``."""
-    chosen = Preferences.objects.filter(user=user).first() if user is not None and user.pk else None
+    chosen = _chosen_by(user)
     language = (chosen.language if chosen else "") or settings.LANGUAGE_CODE
     zone = zoneinfo.ZoneInfo(chosen.time_zone) if chosen and chosen.time_zone else None
     with translation.override(language):
@@ -36,3 +36,13 @@ def speaking_to(user: AbstractBaseUser | None) -> Iterator[None]:
         else:
             with timezone.override(zone):
                 yield
+
+
+def _chosen_by(user: AbstractBaseUser | None) -> Preferences | None:
+    """``user``'s preferences; no query when they were read with the user (``select_related``)."""
+    if user is None or not user.pk:
+        return None
+    descriptor = getattr(type(user), "preferences", None)
+    if descriptor is not None and descriptor.is_cached(user):
+        return getattr(user, "preferences", None)  # None when they have none
+    return Preferences.objects.filter(user=user).first()

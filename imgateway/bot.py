@@ -383,13 +383,21 @@ class GatewayBot(ClientXMPP):
         allowed, notify = self.buckets.take(sender.bare)
         if not allowed:
             if notify:
-                with translation.override(settings.LANGUAGE_CODE):
-                    self.reply_text(sender, _("Slow down: too many messages. I'll read yours again in a minute."))
+                asyncio.ensure_future(self._slow_down(sender))
             return
         incoming = handling.Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "")
         self.send_chat_state(sender, "composing")
         done = functools.partial(self._on_handled, incoming, self.acks.hold())
         self.db.submit(sender.bare, handling.handle_messages, incoming, done)
+
+    async def _slow_down(self, sender: JID) -> None:
+        """The one "slow down" of a run of refused messages, in the sender's language."""
+        try:
+            text = await self.db.run(sender.bare, handling.slow_down_notice, sender.bare)
+        except Exception:
+            log.warning("could not look up %s; slow down notice in the site's language", sender.bare, exc_info=True)
+            text = handling.slow_down_notice(None)
+        self.reply_text(sender, text)
 
     def _on_handled(
         self, incoming: handling.Incoming, release: Callable[[], None], outcome: handling.Reply | Exception

@@ -30,6 +30,7 @@ from slixmpp.jid import InvalidJID
 from bookmarks import services
 from bookmarks.models import Bookmark, Tag
 from bookmarks.normalize import normalize_url
+from bookmarks.preferences import speaking_to
 from bookmarks.search import search_bookmarks
 from imgateway import linking
 from imgateway.models import ChatSave, ChatSaveItem, LinkedJid
@@ -180,12 +181,12 @@ class Links:
                 bares.add(bare_jid(incoming.sender))
         self._known: dict[str, LinkedJid | None] = dict.fromkeys(bares)
         if bares:
-            for linked in LinkedJid.objects.select_related("user").filter(jid__in=bares):
+            for linked in LinkedJid.objects.select_related("user", "user__preferences").filter(jid__in=bares):
                 self._known[linked.jid] = linked
 
     def get(self, bare: str) -> LinkedJid | None:
         if bare not in self._known:
-            self._known[bare] = LinkedJid.objects.select_related("user").filter(jid=bare).first()
+            self._known[bare] = LinkedJid.objects.select_related("user", "user__preferences").filter(jid=bare).first()
         return self._known[bare]
 
     def forget(self, bare: str) -> None:
@@ -202,11 +203,34 @@ class _Job:
 
 
 def _handle(incoming: Incoming, links: Links) -> Reply | _Job:
-    """Route one message: a reply needing no database write, or the job that writes."""
+    """Route one message, answered in the language of the account its sender is linked to.
+
+    Strangers get the site's language (``LANGUAGE_CODE``); a linked person
+    the one they chose in settings, with their time zone for dates.
+    """
     try:
         bare = bare_jid(incoming.sender)
     except InvalidJID:
         return Reply(None)
+    linked = links.get(bare)
+    user = linked.user if linked is not None else None
+    with speaking_to(user):
+        routed = _route(incoming, bare, user)
+    if isinstance(routed, _Job):
+        routed.run = _speaking_to(user, routed.run)
+    return routed
+
+
+def _speaking_to(user: AbstractBaseUser | None, run: Callable[[], Reply]) -> Callable[[], Reply]:
+    def in_their_language() -> Reply:
+        with speaking_to(user):
+            return run()
+
+    return in_their_language
+
+
+def _route(incoming: Incoming, bare: str, user: AbstractBaseUser | None) -> Reply | _Job:
+    """A reply needing no database write, or the job that writes."""
     size = len(incoming.body.encode("utf-8"))
     if size > settings.XMPP_MAX_BODY_BYTES:
         return Reply(
@@ -218,14 +242,23 @@ def _handle(incoming: Incoming, links: Links) -> Reply | _Job:
         return _Job(bare, lambda: Reply(linking.link_with_code(bare, parsed.args)))
     if isinstance(parsed, Command) and parsed.name == "help":
         return Reply(help_text())
-    linked = links.get(bare)
-    if linked is None:
+    if user is None:
         return Reply(_unknown_jid_notice(bare))
-    user = linked.user
     if isinstance(parsed, Save):
         return _Job(bare, lambda: _save(user, bare, incoming, parsed), is_save=True)
     handler = COMMAND_HANDLERS.get(parsed.name, _unknown_command)
     return _Job(bare, lambda: Reply(handler(user, bare, parsed)))
+
+
+def slow_down_notice(bare: str | None) -> str:
+    """What a sender over the rate limit is told once, in their language (the site's without ``bare``)."""
+    user = None
+    if bare is not None:
+        fresh_connection()
+        linked = LinkedJid.objects.select_related("user", "user__preferences").filter(jid=bare).first()
+        user = linked.user if linked is not None else None
+    with speaking_to(user):
+        return _("Slow down: too many messages. I'll read yours again in a minute.")
 
 
 def help_text() -> str:

@@ -19,10 +19,11 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookmarks.models import Bookmark
+from bookmarks.preferences import speaking_to
 from imgateway.handling import fresh_connection, redis_client
 from imgateway.models import ChatSave, ChatSaveItem
 
@@ -51,7 +52,7 @@ def on_bookmark_fetched(sender: object, bookmark: Bookmark, **kwargs: object) ->
     waiting = ChatSaveItem.objects.filter(bookmark_id=bookmark.pk, chat_save__queued_at__isnull=True)
     saves: dict[int, list[ChatSaveItem]] = {}
     for item in ChatSaveItem.objects.filter(chat_save_id__in=waiting.values("chat_save_id")).select_related(
-        "bookmark", "chat_save"
+        "bookmark", "chat_save__user__preferences"
     ):
         saves.setdefault(item.chat_save_id, []).append(item)
     for items in saves.values():
@@ -68,7 +69,7 @@ def queue_if_complete(save_id: int, *, again: bool = False) -> bool:
     """Put the confirmation of chat save ``save_id`` on the stream once all its fetches ended."""
     if ChatSaveItem.objects.filter(chat_save_id=save_id, bookmark__status=Bookmark.Status.PENDING).exists():
         return False
-    chat_save = ChatSave.objects.filter(pk=save_id).first()
+    chat_save = ChatSave.objects.filter(pk=save_id).select_related("user__preferences").first()
     return chat_save is not None and _queue(chat_save, None, again=again)
 
 
@@ -96,7 +97,7 @@ def render(chat_save: ChatSave, items: list[ChatSaveItem] | None = None) -> str:
     if items is None:
         items = list(chat_save.items.select_related("bookmark"))
     lines = []
-    with translation.override(settings.LANGUAGE_CODE):
+    with speaking_to(chat_save.user):  # their language, whenever the confirmation is written
         for item in sorted(items, key=lambda item: (item.position, item.pk)):
             bookmark = item.bookmark
             if bookmark is None:

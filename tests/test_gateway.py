@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from bookmarks import preferences
 from bookmarks.models import Bookmark
 from imgateway.linking import link_verified
 from imgateway.models import LinkCode, LinkedJid
@@ -274,3 +275,17 @@ def test_a_message_received_but_not_saved_when_the_gateway_is_killed_is_saved_on
     assert [row.url for row in bookmarks_of(user)()] == [url]
     assert sum(body.startswith("Saved: In flight") for body in person.bodies()) == 1
     assert not any("Already saved" in body for body in person.bodies())
+
+
+def test_a_person_who_chose_chinese_is_answered_in_chinese(gateway, chat_user):
+    user, person = linked_person(chat_user)
+    preferences.remember(user, language="zh-hans")
+    assert person.reply_to(gateway, "recent") == "你还没有书签。发给我一个链接吧！"
+
+
+def test_a_person_who_chose_chinese_gets_the_confirmation_in_chinese(gateway, chat_user, celery_worker, page_server):
+    user, person = linked_person(chat_user)
+    preferences.remember(user, language="zh-hans")
+    url = page_server.route("/zh", body="<title>收藏夹</title>")
+    person.send(gateway.jid, url)
+    assert person.wait_for_message().body == f"已保存：收藏夹\n{url}"

@@ -8,9 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from bookmarks import preferences
 from bookmarks.models import Bookmark
 from imgateway import outbox
-from imgateway.handling import Incoming, handle_message, subscription_allowed
+from imgateway.handling import Incoming, handle_message, slow_down_notice, subscription_allowed
 from imgateway.linking import LinkError, link_verified, start_link
 from imgateway.models import ChatSave, LinkCode, LinkedJid
 from tests.conftest import make_bookmark
@@ -363,3 +364,28 @@ def test_the_token_bucket_forgets_the_least_recent_jids_past_its_size():
     for jid in ("a@x", "b@x", "c@x"):
         buckets.take(jid)
     assert len(buckets._buckets) == 2
+
+
+# -- language ------------------------------------------------------------------
+
+
+def test_a_person_who_chose_chinese_is_answered_in_chinese(alice):
+    preferences.remember(alice, language="zh-hans")
+    assert say("recent").text == "你还没有书签。发给我一个链接吧！"
+
+
+def test_a_stranger_is_answered_in_the_sites_language(db, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    assert say("recent", sender="site-language@example.org/x").text.startswith("这个地址")
+
+
+def test_a_confirmation_is_written_in_the_language_of_the_person_who_saved(alice):
+    preferences.remember(alice, language="zh-hans")
+    say("https://example.com/post")
+    Bookmark.objects.update(status=Bookmark.Status.OK, page_title="A page")
+    assert outbox.render(ChatSave.objects.get()).startswith("已保存：A page")
+
+
+def test_the_slow_down_notice_is_in_the_senders_language(alice):
+    preferences.remember(alice, language="zh-hans")
+    assert slow_down_notice("alice@example.org") == "请慢一点：消息太多了。一分钟后我再读你的消息。"
