@@ -484,8 +484,7 @@ class GatewayBot(ClientXMPP):
         client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=15)
         stream, consumer = outbox.stream_name(), self.config.resource
         try:
-            with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: it exists
-                await client.xgroup_create(stream, outbox.GROUP, id="0", mkstream=True)
+            await _create_outbox_group(client, stream)
             cursor, next_claim = "0", 0.0
             while not self.stopping:
                 await self.online.wait()
@@ -494,8 +493,16 @@ class GatewayBot(ClientXMPP):
                         next_claim = time.monotonic() + OUTBOX_CLAIM_IDLE
                         await self._claim_abandoned(client, stream, consumer)
                     response = await client.xreadgroup(outbox.GROUP, consumer, {stream: cursor}, count=50, block=5000)
-                except redis.RedisError:
-                    log.warning("outbox: Redis unavailable; retrying", exc_info=True)
+                except redis.RedisError as exc:
+                    if _outbox_group_lost(exc):
+                        # Redis restarted without its data (or the key was deleted):
+                        # entries added since then are read from the start.
+                        log.warning("outbox: the stream's consumer group is gone; creating it again")
+                        with contextlib.suppress(redis.RedisError):
+                            await _create_outbox_group(client, stream)
+                        cursor = "0"
+                        continue
+                    log.warning("outbox: Redis unavailable (%s); retrying", exc)
                     await asyncio.sleep(self.backoff_delay_for_redis())
                     continue
                 entries = response[0][1] if response else []
@@ -574,6 +581,16 @@ class GatewayBot(ClientXMPP):
             if resources and jid.resource not in resources:
                 return jid.bare
         return full
+
+
+async def _create_outbox_group(client: aioredis.Redis, stream: str) -> None:
+    with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: it exists
+        await client.xgroup_create(stream, outbox.GROUP, id="0", mkstream=True)
+
+
+def _outbox_group_lost(exc: redis.RedisError) -> bool:
+    """NOGROUP: the stream or its group is missing; UNBLOCKED: it was deleted during our read."""
+    return isinstance(exc, redis.ResponseError) and str(exc).startswith(("NOGROUP", "UNBLOCKED"))
 
 
 def run_gateway(config: GatewayConfig) -> None:

@@ -289,3 +289,21 @@ def test_a_person_who_chose_chinese_gets_the_confirmation_in_chinese(gateway, ch
     url = page_server.route("/zh", body="<title>收藏夹</title>")
     person.send(gateway.jid, url)
     assert person.wait_for_message().body == f"已保存：收藏夹\n{url}"
+
+
+def test_the_gateway_creates_the_outbox_group_again_when_redis_lost_it(gateway, chat_user, celery_worker, page_server):
+    import redis as redis_lib
+    from django.conf import settings
+
+    from imgateway import outbox
+
+    user, person = linked_person(chat_user)
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    wait_for(lambda: client.exists(outbox.stream_name()) and client.xinfo_groups(outbox.stream_name()), bool)
+    client.delete(outbox.stream_name())  # the stream and its consumer group, gone as in a wiped Redis
+    url = page_server.route("/after-the-wipe", body="<title>After the wipe</title>")
+    person.send(gateway.jid, url)
+    person.wait_for_message(lambda m: m.body.startswith("Saved: After the wipe"))
+    log = gateway.log()
+    assert log.count("consumer group is gone") == 1
+    assert "Traceback" not in log
