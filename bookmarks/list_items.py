@@ -5,10 +5,12 @@ A page shows 50 bookmarks; through ``{% include %}`` and per-item tags
 filters) their template cost about 30 ms a page, more than the database.
 Here everything that is the same for every item (labels in the active
 language, URL shapes, the CSRF token, the date formats) is worked out once
-per page, and each item is one ``format_html`` call: every value is escaped
-there, fetched text (titles, descriptions, failure reasons) is never marked
-safe. The markup is the one ``item.html`` had; list.js and the tests rely on
-its classes and ids.
+per page, and each item is one ``_html`` call (``format_html`` without its
+lazy-string overhead): every value is escaped there, fetched text (titles,
+descriptions, failure reasons) is never marked safe. The markup is the one
+the former ``bookmarks/item.html`` template had; list.js, the e2e tests and
+the stylesheet rely on its classes and ids. The messages are the template's
+msgids, so the catalogs are unchanged.
 """
 
 from __future__ import annotations
