@@ -88,6 +88,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_times() -> tuple[float, float]:
+    """(busy, idle) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return float(sum(fields[:8]) - idle), float(idle)
+
+
 def redis_pid() -> int | None:
     import redis
 
@@ -107,12 +114,15 @@ class CpuMeter:
 
     def start(self) -> None:
         self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.machine_before = machine_times()
 
     def report(self, units: int, what: str) -> None:
         spent = {name: cpu_seconds(pid) - self.before[name] for name, pid in self.pids.items()}
         parts = "  ".join(f"{name} {seconds * 1000 / max(units, 1):.2f}" for name, seconds in spent.items())
         total = sum(spent.values()) * 1000 / max(units, 1)
         print(f"  CPU ms per {what}: {parts}  (total {total:.2f})", flush=True)
+        busy, idle = (after - before for after, before in zip(machine_times(), self.machine_before, strict=True))
+        print(f"  machine busy {100 * busy / (busy + idle):.0f}% of {os.cpu_count()} CPUs (all processes)", flush=True)
 
 
 def rss_mb(pid: int) -> float:
