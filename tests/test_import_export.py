@@ -261,6 +261,26 @@ def test_untitled_imports_wait_for_the_sweep_only_when_titles_are_wanted(user, o
     assert set(Bookmark.objects.filter(owner=other_user).values_list("status", flat=True)) == {"ok"}
 
 
+def _untitled_file(count: int) -> str:
+    return "".join(
+        f'<DT><A HREF="https://example.com/untitled/{i}" LAST_MODIFIED="1500000000"></A>\n' for i in range(count)
+    )
+
+
+@pytest.mark.django_db
+def test_an_import_that_wants_titles_queues_no_fetch_itself(user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.import_bookmarks(user, netscape.parse(_untitled_file(5)), fetch_missing_titles=True)
+    assert callbacks == []
+    assert Bookmark.objects.filter(owner=user, status=Bookmark.Status.PENDING).count() == 5
+
+
+@pytest.mark.django_db
+def test_the_sweep_fetches_imported_untitled_bookmarks_one_batch_per_run(user):
+    services.import_bookmarks(user, netscape.parse(_untitled_file(5)), fetch_missing_titles=True)
+    assert [services.sweep_stale_fetches(batch=2) for _ in range(4)] == [(2, 0), (2, 0), (1, 0), (0, 0)]
+
+
 @pytest.mark.django_db
 def test_export_without_a_file_writes_to_standard_output(user):
     make_bookmark(user, "https://example.com/a", title="A")
