@@ -385,7 +385,8 @@ class GatewayBot(ClientXMPP):
             if notify:
                 asyncio.ensure_future(self._slow_down(sender))
             return
-        incoming = handling.Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "")
+        delayed = msg.xml.find("{urn:xmpp:delay}delay") is not None
+        incoming = handling.Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "", delayed)
         self.send_chat_state(sender, "composing")
         done = functools.partial(self._on_handled, incoming, self.acks.hold())
         self.db.submit(sender.bare, handling.handle_messages, incoming, done)

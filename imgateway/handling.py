@@ -52,6 +52,8 @@ class Incoming:
     body: str
     oob_urls: list[str] = field(default_factory=list)
     message_id: str = ""
+    # The server stamped a delay (XEP-0203): stored offline, perhaps a second delivery.
+    delayed: bool = False
 
 
 @dataclass
@@ -350,14 +352,16 @@ def _delivered_again(bare: str, incoming: Incoming, parsed: Save) -> bool:
 
     The gateway acknowledges a message to the server only after its save
     commits; killed in between, it gets the message again. A copy has the
-    sender and message id of a recent chat save, and carries every link that
+    server's delay stamp (Prosody's offline storage adds one), the sender and
+    message id of a recent chat save, and carries every link that
     save created (a client reusing ids for other links is not taken for a
     copy). Its confirmation is on its way already, so the copy is dropped.
+    Live messages have no delay stamp and cost no query here.
     A message whose links were all saved before made no chat save: a copy of
     it is answered "already saved" once more.
     """
-    if not incoming.message_id:
-        return False
+    if not (incoming.delayed and incoming.message_id):
+        return False  # a copy comes from offline storage, which stamps a delay
     earlier = (
         ChatSave.objects.filter(
             bare_jid=bare,

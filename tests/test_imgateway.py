@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 ALICE = "alice@example.org/phone"
 
 
-def say(body: str, sender: str = ALICE, oob: list[str] | None = None):
-    return handle_message(Incoming(sender, body, oob or [], "m1"))
+def say(body: str, sender: str = ALICE, oob: list[str] | None = None, delayed: bool = False):
+    return handle_message(Incoming(sender, body, oob or [], "m1", delayed))
 
 
 @pytest.fixture
@@ -119,16 +119,21 @@ def test_a_duplicate_is_answered_already_saved_with_the_date(alice):
 
 def test_a_message_delivered_again_after_its_save_committed_is_dropped(alice):
     say("https://example.com/post great read #python")
-    copy = say("https://example.com/post great read #python")  # same id: the server's second delivery
+    copy = say("https://example.com/post great read #python", delayed=True)  # from offline storage, same id
     assert (copy.text, copy.awaiting_confirmation) == (None, False)
     bookmark = Bookmark.objects.get()
     assert bookmark.note == "great read"
     assert ChatSave.objects.count() == 1
 
 
+def test_the_same_message_sent_again_live_is_answered_already_saved(alice):
+    say("https://example.com/post")
+    assert say("https://example.com/post").text.startswith("Already saved on ")  # no delay stamp: not a copy
+
+
 def test_a_message_id_used_again_for_another_link_is_not_taken_for_a_copy(alice):
     say("https://example.com/first")
-    reply = say("https://example.com/second")  # same id "m1", another link
+    reply = say("https://example.com/second", delayed=True)  # same id "m1", another link
     assert reply.awaiting_confirmation
     assert Bookmark.objects.count() == 2
 
