@@ -112,7 +112,8 @@ def save_url(
     3. A known one is updated: tags merged, the note appended, a typed title
        replaces the old one, and it moves to the top of the list.
     Concurrent saves of one URL end in one row: the loser of the insert race
-    updates the winner's row.
+    updates the winner's row (a re-save is the same path: the insert comes
+    first and the unique key refuses it).
     """
     url = clean_url(url)
     key = normalize_url(url)
@@ -122,10 +123,14 @@ def save_url(
     tag_names = parse_tags(tags)
     when = added_at or timezone.now()
 
-    for _attempt in range(3):
+    for attempt in range(3):
         try:
             with transaction.atomic():
-                existing = Bookmark.objects.select_for_update().filter(owner=user, url_hash=digest).first()
+                # A new URL is the common case: insert straight away; the
+                # unique key refuses a known one and the next attempt updates it.
+                existing = None
+                if attempt:
+                    existing = Bookmark.objects.select_for_update().filter(owner=user, url_hash=digest).first()
                 if existing is not None:
                     _update_existing(existing, title, note, when)
                     _set_flags(existing, is_private, unread)
@@ -148,7 +153,7 @@ def save_url(
                 queue_fetch(bookmark.id)
                 return SaveResult(bookmark, created=True, first_saved_at=bookmark.created_at)
         except IntegrityError:
-            continue  # another process inserted the same URL first: update it instead
+            continue  # the owner has this URL (saved before, or by a concurrent save): update it instead
     raise RuntimeError(f"could not save {url!r}: the database kept refusing the row")
 
 
