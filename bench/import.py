@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/import.py                 # SQLite and PostgreSQL (when it answers)
     .venv/bin/python bench/import.py --count 20000 --backends sqlite
+    .venv/bin/python bench/import.py --chinese 0.5   # half the titles and notes in Chinese
 
 Each backend runs in a child process on a database of its own (a temporary
 SQLite file; a scratch PostgreSQL database that is dropped afterwards), so the
@@ -48,9 +49,14 @@ WORDS = [
     "book",
     "film",
 ]
+CHINESE = (  # noqa: SIM905 (readable as one string)
+    "收藏 网址 新闻 技术 教程 笔记 设计 数据 音乐 电影 读书 旅行 美食 科学 历史 数据库 性能 安全 隐私 "
+    "网络 浏览器 手机 评测 分析 周刊 播客 视频 采访 观点 创业 市场 金融 健康 体育 花园 菜谱 摄影 地图 城市"
+).split()
 
 
-def make_file(path: Path, count: int) -> None:
+def make_file(path: Path, count: int, chinese: float = 0.0) -> None:
+    """``chinese``: the share of bookmarks with a Chinese title (and note), like ``bench/web.py``'s collection."""
     rng = random.Random(42)
     base = 1_500_000_000
     with path.open("w", encoding="utf-8") as out:
@@ -61,7 +67,10 @@ def make_file(path: Path, count: int) -> None:
                 out.write(f"<DT><H3>Folder {i // 1000}</H3>\n<DL><p>\n")
             tags = ",".join(rng.sample(WORDS, rng.randint(0, 4)))
             stamp = base + i * 60
-            title = " ".join(rng.choices(WORDS, k=6)).title()
+            if chinese and rng.random() < chinese:
+                title = "".join(rng.choices(CHINESE, k=4)) + " " + " ".join(rng.choices(WORDS, k=2))
+            else:
+                title = " ".join(rng.choices(WORDS, k=6)).title()
             out.write(
                 f'<DT><A HREF="https://site{i % 5000}.example.com/post/{i}?utm_source=x" ADD_DATE="{stamp}" '
                 f'LAST_MODIFIED="{stamp + 30}" PRIVATE="{i % 7 == 0:d}" TOREAD="{i % 11 == 0:d}" '
@@ -155,6 +164,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--naive", type=int, default=2_000, help="entries saved one by one (then extrapolated)")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--chinese",
+        type=float,
+        default=0.0,
+        help="share of bookmarks with Chinese titles and notes (they feed PostgreSQL's bigram index)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("DATABASE_URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -163,8 +178,8 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="favsite-bench-"))
     file = workdir / "bookmarks.html"
-    make_file(file, args.count)
-    print(f"file: {args.count:,} bookmarks, {file.stat().st_size / 1e6:.1f} MB")
+    make_file(file, args.count, args.chinese)
+    print(f"file: {args.count:,} bookmarks, {args.chinese:.0%} Chinese, {file.stat().st_size / 1e6:.1f} MB")
     for label, url in backend_urls(args.backends, workdir, "favsite_bench"):
         print(label)
         subprocess.run([sys.executable, __file__, "--naive", str(args.naive), "--child", url, str(file)], check=True)
