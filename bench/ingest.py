@@ -105,19 +105,38 @@ def redis_pid() -> int | None:
     return None
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process (other clients' backends included)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            text = stat.read_text()
+            if text.split("(", 1)[1].startswith("postgres)"):
+                fields = text.rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 class CpuMeter:
     """CPU time each process spent between ``start()`` and ``report()``, per unit of work."""
 
-    def __init__(self, pids: dict[str, int | None]) -> None:
+    def __init__(self, pids: dict[str, int | None], postgres: bool = False) -> None:
         self.pids = {name: pid for name, pid in pids.items() if pid}
+        self.postgres = postgres
         self.before: dict[str, float] = {}
 
+    def _now(self) -> dict[str, float]:
+        times = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        if self.postgres:
+            times["postgres"] = postgres_cpu_seconds()
+        return times
+
     def start(self) -> None:
-        self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.before = self._now()
         self.machine_before = machine_times()
 
     def report(self, units: int, what: str) -> None:
-        spent = {name: cpu_seconds(pid) - self.before[name] for name, pid in self.pids.items()}
+        spent = {name: seconds - self.before[name] for name, seconds in self._now().items()}
         parts = "  ".join(f"{name} {seconds * 1000 / max(units, 1):.2f}" for name, seconds in spent.items())
         total = sum(spent.values()) * 1000 / max(units, 1)
         print(f"  CPU ms per {what}: {parts}  (total {total:.2f})", flush=True)
@@ -350,7 +369,7 @@ def main() -> None:
             "pages": pages.pid,
             "users(bench)": os.getpid(),
         }
-        asyncio.run(run(prosody, names, page_base, args, CpuMeter(pids), gateway.pid))
+        asyncio.run(run(prosody, names, page_base, args, CpuMeter(pids, args.postgres), gateway.pid))
     finally:
         for process in processes:
             with contextlib.suppress(ProcessLookupError):
