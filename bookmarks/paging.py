@@ -62,9 +62,14 @@ def paginate_bookmarks(
     return Page([rows[pk] for pk in ids if pk in rows], number, paginator)
 
 
+# Past any real collection (50 million bookmarks at 50 a page), and far below
+# where the OFFSET of a typed-in page number would overflow the database's integer.
+MAX_PAGE = 1_000_000
+
+
 def _page_number(number: str | int | None) -> int:
     try:
-        return max(1, int(number or 1))
+        return min(MAX_PAGE, max(1, int(number or 1)))
     except (TypeError, ValueError):
         return 1
 

@@ -218,6 +218,14 @@ def test_a_page_past_the_end_shows_the_last_page(alice_client, user):
     assert "Page 2 of 2" in page and "Bookmark number 4<" in page
 
 
+@pytest.mark.parametrize("query", ["", "q=number&"])
+def test_a_page_number_too_large_for_the_database_shows_the_last_page(alice_client, user, query):
+    for number in range(55):
+        make_bookmark(user, f"https://example.com/{number}", title=f"Bookmark number {number}")
+    response = alice_client.get(f"/bookmarks/?{query}page=99999999999999999999999")
+    assert response.status_code == 200 and "Bookmark number 4<" in response.content.decode()
+
+
 def test_a_short_search_result_needs_no_count_query(alice_client, user, django_assert_max_num_queries):
     make_bookmark(user, title="only one")
     with django_assert_max_num_queries(8) as captured:
