@@ -9,8 +9,8 @@ on every one of the hundreds of fetches a second a worker does
 is built once per shape from the model's own table and column names, values
 are adapted by the model fields (``get_db_prep_save``) exactly as the ORM
 does, and the claim returns the claimed row in the same statement
-(``UPDATE ... RETURNING``: PostgreSQL, and SQLite from 3.35, which Python
-3.11 builds ship).
+(``UPDATE ... RETURNING``: PostgreSQL, and SQLite from 3.35; the system
+check ``bookmarks.E001`` refuses an older SQLite library at start).
 
 Only ``bookmarks.services`` calls these.
 """
