@@ -144,8 +144,10 @@ def handle_messages(batch: list[Incoming]) -> list[Reply | Exception]:
 
 
 def _run_alone(job: _Job) -> Reply | Exception:
+    """One job in a transaction of its own: its reply once that committed, or the exception."""
     try:
-        return job.run()
+        with transaction.atomic():
+            return job.run()
     except Exception as exc:
         if isinstance(exc, DatabaseError):
             _drop_connection_after_error()
@@ -153,24 +155,47 @@ def _run_alone(job: _Job) -> Reply | Exception:
 
 
 def _save_together(group: list[tuple[int, _Job]], outcomes: list) -> None:
+    """Saves in one transaction, each job's whole work in a savepoint; replies only once it committed.
+
+    A job whose query fails is rolled back to its savepoint alone (on
+    PostgreSQL an error outside a savepoint would abort the transaction, and
+    its COMMIT would silently become a ROLLBACK). Whether the transaction
+    really committed is told by a commit hook, not by the absence of an
+    exception: when the connection drops mid-batch, Django rolls the block
+    back without raising. If it did not commit, each job runs again alone.
+    """
     if len(group) == 1:
         index, job = group[0]
         outcomes[index] = _run_alone(job)
         return
     if not group:
         return
+    nested = connection.in_atomic_block  # inside a caller's transaction: its commit is not ours to see
+    committed: list[bool] = []
+    results: list[Reply | Exception] = []
     try:
         with transaction.atomic():
-            for index, job in group:
+            for _index, job in group:
                 try:
-                    outcomes[index] = job.run()  # its own savepoint (``_save``'s atomic block)
+                    with transaction.atomic():
+                        results.append(job.run())
                 except Exception as exc:
-                    outcomes[index] = exc
+                    results.append(exc)
+            if not nested:
+                transaction.on_commit(lambda: committed.append(True))
+            elif not connection.needs_rollback:
+                committed.append(True)
     except DatabaseError:
-        log.warning("a batch of %d saves failed to commit; saving each alone", len(group), exc_info=True)
-        _drop_connection_after_error()
-        for index, job in group:
-            outcomes[index] = _run_alone(job)
+        log.warning("a batch of %d saves failed to commit", len(group), exc_info=True)
+    else:
+        if committed:
+            for (index, _job), result in zip(group, results, strict=True):
+                outcomes[index] = result
+            return
+        log.warning("a batch of %d saves was rolled back", len(group))
+    _drop_connection_after_error()
+    for index, job in group:
+        outcomes[index] = _run_alone(job)
 
 
 class Links:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import threading
 
 import pytest
+from django.db import connection
 
 from bookmarks.models import Bookmark
 from imgateway import outbox
@@ -13,7 +16,7 @@ from imgateway.bot import DbPool
 from imgateway.handling import Incoming, handle_messages
 from imgateway.linking import link_verified, start_link
 from imgateway.models import ChatSave, LinkedJid
-from tests.conftest import make_bookmark
+from tests.conftest import live_database_url, make_bookmark
 
 ALICE = "alice@example.org/phone"
 _ids = itertools.count()
@@ -115,6 +118,89 @@ def test_confirmations_already_sent_are_left_out(alice):
     first, second = ChatSave.objects.order_by("id").values_list("pk", flat=True)
     assert outbox.mark_sent_many([first]) == 1
     assert outbox.unsent([first, second, 10**9]) == {second}
+
+
+needs_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL backend's lock queue")
+
+
+@contextlib.contextmanager
+def postgres_stops_the_query_waiting_on(table: str, action: str):
+    """While inside, a statement of this process that touches ``table`` is stopped by the server.
+
+    Another connection holds ``table`` locked; a thread waits until one of our
+    backend's statements waits for that lock, then ``pg_cancel_backend`` (a
+    query error, as a statement timeout gives) or ``pg_terminate_backend`` (a
+    dropped connection) stops it, and the lock is let go: what follows runs.
+    """
+    import psycopg
+
+    ours = connection.cursor().connection.info.backend_pid
+    holder = psycopg.connect(live_database_url(), autocommit=True)
+    watcher = psycopg.connect(live_database_url(), autocommit=True)
+    holder.execute("BEGIN")
+    holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    stopped = threading.Event()
+
+    def stop_it() -> None:
+        while not stopped.is_set():
+            row = watcher.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock' AND query LIKE %s",
+                [ours, f"%{table}%"],
+            ).fetchone()
+            if row:
+                watcher.execute(f"SELECT {action}(%s)", [ours])
+                holder.execute("ROLLBACK")
+                stopped.set()
+            else:
+                stopped.wait(0.01)
+
+    thread = threading.Thread(target=stop_it, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join()
+        holder.close()
+        watcher.close()
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_query_failing_before_a_save_in_a_batch_loses_nothing_of_the_others(alice, other_user):
+    make_bookmark(alice, url="https://example.com/known")
+    link_verified(other_user, "bob@example.org")
+    copy = Incoming("bob@example.org/pc", "https://example.com/copy", [], "m-copy", delayed=True)
+    with postgres_stops_the_query_waiting_on("imgateway_chatsave", "pg_cancel_backend"):
+        # The copy's look-up of an earlier save (before the save itself) is the statement cancelled.
+        outcomes = handle_messages(
+            [message("https://example.com/known #kept"), copy, message("https://example.com/new")]
+        )
+    assert outcomes[0].text.startswith("Already saved on ")
+    assert isinstance(outcomes[1], Exception)
+    assert outcomes[2].awaiting_confirmation
+    assert [t.name for t in Bookmark.objects.get(url="https://example.com/known").tags.all()] == ["kept"]
+    assert ChatSave.objects.get().items.get().url == "https://example.com/new"
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_in_the_middle_of_a_batch_loses_nothing(alice, other_user):
+    make_bookmark(alice, url="https://example.com/known")
+    link_verified(other_user, "bob@example.org")
+    bobs = message("https://example.com/bob", "bob@example.org/pc")
+    with postgres_stops_the_query_waiting_on("imgateway_chatsave", "pg_terminate_backend"):
+        # Bob's chat record is the statement the dropped connection was running (inside his save).
+        outcomes = handle_messages(
+            [message("https://example.com/known #kept"), bobs, message("https://example.com/new")]
+        )
+    assert outcomes[0].text.startswith("Already saved on ")
+    assert outcomes[1].awaiting_confirmation and outcomes[2].awaiting_confirmation
+    assert [t.name for t in Bookmark.objects.get(url="https://example.com/known").tags.all()] == ["kept"]
+    assert sorted(ChatSave.objects.values_list("items__url", flat=True)) == [
+        "https://example.com/bob",
+        "https://example.com/new",
+    ]
 
 
 # -- DbPool ----------------------------------------------------------------------
