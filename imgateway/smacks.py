@@ -141,7 +141,10 @@ class FinishedAcks:
     def _watch_resume(self, stanza: StanzaBase) -> StanzaBase:
         """The server resends what follows the ``h`` in our ``<resume/>``, numbered from there."""
         if isinstance(stanza, sm_stanza.Resume):
-            # Its h is ``finished`` (we set the plugin's counter): stanzas after it come again.
+            # slixmpp fills in h when it reads the stream features, and send()
+            # only queues the stanza: a save finishing in between has moved
+            # ``finished`` on since. The server numbers its replays from the h
+            # it reads here, so that is where our count starts again.
             self.replay_until = self.finished + len(self.done)
-            self.received = self.finished
+            self.received = int(stanza["h"] or 0)
         return stanza

@@ -87,6 +87,20 @@ def test_after_resuming_the_copies_of_stanzas_already_received_are_dropped():
     run(test)
 
 
+def test_a_save_finishing_between_writing_resume_and_sending_it_does_not_count_the_replays_twice():
+    def test(client: Client) -> None:
+        client.deliver("a", "hold 1", "b")
+        resume = sm_stanza.Resume(client)
+        resume["h"] = client.h  # slixmpp fills it in from the stream features: h=1
+        client.releases["hold 1"]()  # the save commits before the queued <resume/> goes out
+        client.acks._watch_resume(resume)
+        client.deliver("hold 1", "b", "c")  # the server resends 2 and 3 (after h=1), then a new one
+        assert client.seen == ["a", "hold 1", "b", "c"]
+        assert client.h == 4
+
+    run(test)
+
+
 def test_stanzas_before_stream_management_is_on_are_not_counted():
     def test(client: Client) -> None:
         client.plugin["xep_0198"].enabled_in = False
