@@ -9,6 +9,7 @@ until then). Tests call ``handle_message`` directly.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import threading
 import time
@@ -33,7 +34,7 @@ from bookmarks.normalize import normalize_url
 from bookmarks.preferences import speaking_to
 from bookmarks.search import search_bookmarks
 from imgateway import linking
-from imgateway.models import ChatSave, ChatSaveItem, LinkedJid
+from imgateway.models import ChatSave, ChatSaveItem, HandledCommand, LinkedJid
 from imgateway.parsing import Command, Save, parse_message
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,10 @@ def handle_message(incoming: Incoming) -> Reply:
     try:
         with translation.override(settings.LANGUAGE_CODE):
             routed = _handle(incoming, Links())
-            return routed if isinstance(routed, Reply) else routed.run()
+            if isinstance(routed, Reply):
+                return routed
+            with transaction.atomic():
+                return routed.run()
     except DatabaseError:
         _drop_connection_after_error()  # the next message gets a new one
         raise
@@ -266,7 +270,7 @@ def _route(incoming: Incoming, bare: str, user: AbstractBaseUser | None) -> Repl
         )
     parsed = parse_message(incoming.body, incoming.oob_urls)
     if isinstance(parsed, Command) and parsed.name == "link":
-        return _Job(bare, lambda: Reply(linking.link_with_code(bare, parsed.args)))
+        return _Job(bare, _once(bare, incoming, lambda: Reply(linking.link_with_code(bare, parsed.args))))
     if isinstance(parsed, Command) and parsed.name == "help":
         return Reply(help_text())
     if user is None:
@@ -274,7 +278,40 @@ def _route(incoming: Incoming, bare: str, user: AbstractBaseUser | None) -> Repl
     if isinstance(parsed, Save):
         return _Job(bare, lambda: _save(user, bare, incoming, parsed), is_save=True)
     handler = COMMAND_HANDLERS.get(parsed.name, _unknown_command)
-    return _Job(bare, lambda: Reply(handler(user, bare, parsed)))
+    run = lambda: Reply(handler(user, bare, parsed))  # noqa: E731
+    return _Job(bare, _once(bare, incoming, run) if parsed.name in ACTS_ONCE else run)
+
+
+# Commands that change something: a second delivery of one must not act again.
+ACTS_ONCE = frozenset({"link", "unlink", "del", "undo"})
+
+
+def _once(bare: str, incoming: Incoming, run: Callable[[], Reply]) -> Callable[[], Reply]:
+    """``run`` recorded as handled (``HandledCommand``) in its transaction; a delayed copy of it is dropped.
+
+    The job runs in a transaction of its own (``_run_alone``), so the record
+    commits with the command's effect or not at all. Live messages cost one
+    INSERT; only delay-stamped ones (offline storage) are looked up.
+    """
+    if not incoming.message_id:
+        return run  # nothing to recognise a copy by
+    key = hashlib.sha256("\0".join((bare, incoming.message_id, incoming.body)).encode("utf-8", "replace")).hexdigest()
+
+    def run_once() -> Reply:
+        if incoming.delayed and HandledCommand.objects.filter(key=key).exists():
+            log.info("command %s from %s delivered again after it acted; dropped", incoming.message_id[:60], bare)
+            return Reply(None)
+        reply = run()
+        HandledCommand.objects.bulk_create([HandledCommand(key=key)], ignore_conflicts=True)
+        return reply
+
+    return run_once
+
+
+def forget_handled_commands() -> int:
+    """The sweep: records of commands older than REDELIVERY_WINDOW go (a copy comes sooner)."""
+    deleted, _by_model = HandledCommand.objects.filter(handled_at__lt=timezone.now() - REDELIVERY_WINDOW).delete()
+    return deleted
 
 
 def slow_down_notice(bare: str | None) -> str:

@@ -104,3 +104,22 @@ class ChatSaveItem(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class HandledCommand(models.Model):
+    """A chat command that took effect, recorded in the transaction of its effect.
+
+    The gateway acknowledges a message to the server after it committed; killed
+    in between, it gets the message again from offline storage. A command is
+    not idempotent (``undo`` twice removes two bookmarks), so a delay-stamped
+    copy of one recorded here is dropped. Records older than a day go in the
+    gateway's sweep.
+    """
+
+    # sha256 of the bare JID, the message id and the body: bounded for the
+    # unique index whatever the sender put in them.
+    key = models.CharField(max_length=64, unique=True)
+    handled_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]} {self.handled_at:%Y-%m-%d %H:%M}"

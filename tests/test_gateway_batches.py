@@ -6,16 +6,19 @@ import asyncio
 import contextlib
 import itertools
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from bookmarks.models import Bookmark
 from imgateway import outbox
 from imgateway.bot import DbPool
 from imgateway.handling import Incoming, handle_messages
 from imgateway.linking import link_verified, start_link
-from imgateway.models import ChatSave, LinkedJid
+from imgateway.models import ChatSave, HandledCommand, LinkedJid
+from imgateway.tasks import resend_confirmations
 from tests.conftest import live_database_url, make_bookmark
 
 ALICE = "alice@example.org/phone"
@@ -118,6 +121,34 @@ def test_confirmations_already_sent_are_left_out(alice):
     first, second = ChatSave.objects.order_by("id").values_list("pk", flat=True)
     assert outbox.mark_sent_many([first]) == 1
     assert outbox.unsent([first, second, 10**9]) == {second}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_undo_delivered_again_from_offline_storage_removes_nothing_more(alice):
+    handle_messages([message("https://example.com/1"), message("https://example.com/2")])
+    assert "https://example.com/2" in handle_messages([Incoming(ALICE, "undo", [], "undo-1")])[0].text
+    # Killed after the commit and before the ack: the server delivers it again, delay-stamped.
+    again = handle_messages([Incoming(ALICE, "undo", [], "undo-1", delayed=True)])
+    assert again[0].text is None
+    assert list(Bookmark.objects.values_list("url", flat=True)) == ["https://example.com/1"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_undo_reusing_a_message_id_still_acts(alice):
+    handle_messages([message("https://example.com/1"), message("https://example.com/2")])
+    handle_messages([Incoming(ALICE, "undo", [], "same-id")])
+    assert "https://example.com/1" in handle_messages([Incoming(ALICE, "/undo", [], "same-id", delayed=True)])[0].text
+    assert not Bookmark.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_forgets_commands_handled_more_than_a_day_ago(alice):
+    handle_messages([Incoming(ALICE, "undo", [], "old"), Incoming(ALICE, "undo", [], "new")])
+    HandledCommand.objects.filter(pk=HandledCommand.objects.order_by("pk").first().pk).update(
+        handled_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+    resend_confirmations()
+    assert HandledCommand.objects.count() == 1
 
 
 needs_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL backend's lock queue")
