@@ -6,3 +6,11 @@ from django.dispatch import Signal
 # ``failed``; not between retries), after the row is committed.
 # Arguments: ``bookmark`` (the updated Bookmark instance).
 bookmark_fetched = Signal()
+
+# Sent when a page fetch's final result is written, inside the transaction that
+# writes it (and when the sweep gives up on a bookmark, inside its
+# transaction). Receivers may write in that transaction: their writes commit
+# or roll back with the result, and cost no write transaction of their own
+# (SQLite has one writer). Anything outside the database belongs in
+# ``transaction.on_commit``. Arguments: ``bookmark`` (the updated instance).
+bookmark_fetch_recorded = Signal()

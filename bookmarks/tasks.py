@@ -6,7 +6,6 @@ from celery import shared_task
 from django.conf import settings
 
 from bookmarks import services
-from bookmarks.metadata import fetch_page_metadata
 
 MAX_RETRIES = 3
 
@@ -21,6 +20,8 @@ def fetch_metadata(self, bookmark_id: int) -> str:
     delivery does nothing. The fetcher keeps its own deadline: the threads
     pool ignores Celery time limits.
     """
+    from bookmarks.metadata import fetch_page_metadata  # the worker's alone: the gateway never loads lxml
+
     bookmark = services.begin_fetch(bookmark_id)
     if bookmark is None:
         return "skipped"
@@ -30,6 +31,16 @@ def fetch_metadata(self, bookmark_id: int) -> str:
     if retry:
         raise self.retry(countdown=settings.FETCH_RETRY_DELAY * 3**self.request.retries)
     return "ok" if metadata.ok else "failed"
+
+
+def send_fetches(bookmark_ids: list[int]) -> None:
+    """Queue ``fetch_metadata`` for each bookmark through one producer, in one Redis round trip."""
+    if len(bookmark_ids) == 1:
+        fetch_metadata.delay(bookmark_ids[0])
+        return
+    with fetch_metadata.app.producer_or_acquire() as producer, producer.batch():
+        for bookmark_id in bookmark_ids:
+            fetch_metadata.apply_async((bookmark_id,), producer=producer)
 
 
 @shared_task(ignore_result=True)

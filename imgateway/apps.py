@@ -9,7 +9,7 @@ class ImgatewayConfig(AppConfig):
 
     def ready(self) -> None:
         from bookmarks.models import Bookmark
-        from bookmarks.signals import bookmark_fetched
-        from imgateway.outbox import on_bookmark_fetched
+        from bookmarks.signals import bookmark_fetch_recorded
+        from imgateway.outbox import on_fetch_recorded
 
-        bookmark_fetched.connect(on_bookmark_fetched, sender=Bookmark, dispatch_uid="imgateway-confirmation")
+        bookmark_fetch_recorded.connect(on_fetch_recorded, sender=Bookmark, dispatch_uid="imgateway-confirmation")

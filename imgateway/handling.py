@@ -20,7 +20,14 @@ from datetime import timedelta
 import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import Count
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -120,11 +127,52 @@ def handle_messages(batch: list[Incoming]) -> list[Reply | Exception]:
        order, after the saves before it committed; a command forgets the
        sender's link, so ``unlink`` then a URL does not save it.
     4. If the shared commit fails, each of those saves runs again alone.
+    4a. A message the database failed for (``UNAVAILABLE``: a dropped
+       connection, a lock timeout) is tried once more on a new connection;
+       failing again, its outcome is ``DatabaseUnavailable`` (kept, not
+       answered).
+    5. The fetch tasks of what committed are sent together at the end
+       (``services.fetches_sent_together``).
     """
     fresh_connection()
+    try:
+        outcomes = _handle_batch(batch)
+    except UNAVAILABLE:  # reading the links: the connection broke, or the database is locked
+        log.warning("the database failed for a batch of %d messages; trying once more", len(batch), exc_info=True)
+        _drop_connection_after_error()
+        outcomes = [UNAVAILABLE[0]("not tried")] * len(batch)
+    again = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, UNAVAILABLE)]
+    if again:
+        _drop_connection_after_error()  # a fresh connection for the second try
+        try:
+            retried = _handle_batch([batch[index] for index in again])
+        except UNAVAILABLE as exc:
+            retried = [exc] * len(again)
+        for index, outcome in zip(again, retried, strict=True):
+            outcomes[index] = DatabaseUnavailable(outcome) if isinstance(outcome, UNAVAILABLE) else outcome
+        if any(isinstance(outcomes[index], DatabaseUnavailable) for index in again):
+            _drop_connection_after_error()
+    return outcomes
+
+
+# Errors that say the database could not be reached or did not answer in
+# time (a dropped connection, a restart, SQLite's lock timeout), not that the
+# message is bad: the message is kept and saved later, never answered "failed".
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailable(Exception):
+    """The database failed twice for this message, the second time on a new connection.
+
+    The bot keeps the message unacknowledged (the server holds it) and tries
+    again later; the sender is told once that saving is delayed.
+    """
+
+
+def _handle_batch(batch: list[Incoming]) -> list[Reply | Exception]:
     outcomes: list[Reply | Exception | None] = [None] * len(batch)
     group: list[tuple[int, _Job]] = []
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(settings.LANGUAGE_CODE), services.fetches_sent_together():
         links = Links(batch)
         for index, incoming in enumerate(batch):
             try:
@@ -312,6 +360,14 @@ def forget_handled_commands() -> int:
     """The sweep: records of commands older than REDELIVERY_WINDOW go (a copy comes sooner)."""
     deleted, _by_model = HandledCommand.objects.filter(handled_at__lt=timezone.now() - REDELIVERY_WINDOW).delete()
     return deleted
+
+
+def saving_delayed_notice() -> str:
+    """Told once to a sender whose message waits for the database (in the site's language: it is down)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "Saving is delayed: the database is not answering. I kept your message and will save it when it is back."
+        )
 
 
 def slow_down_notice(bare: str | None) -> str:

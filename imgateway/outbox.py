@@ -1,9 +1,11 @@
 """Confirmations from the worker to the gateway, through a Redis stream.
 
-1. When a fetch ends for good, ``bookmark_fetched`` fires in the worker;
-   ``on_bookmark_fetched`` finds the chat saves waiting for that bookmark.
+1. When a fetch ends for good, ``bookmark_fetch_recorded`` fires in the
+   worker, inside the transaction that writes the result;
+   ``on_fetch_recorded`` finds the chat saves waiting for that bookmark.
 2. A chat save whose bookmarks are all done is claimed with a conditional
-   update (``queued_at``) and its rendered reply is added to the stream.
+   update (``queued_at``) in that transaction; its rendered reply is added to
+   the stream after the commit.
 3. The gateway reads the stream with a consumer group, sends the message,
    marks the save ``sent_at`` and acks the entry. Entries it read but never
    acked (it crashed) are read again when it comes back.
@@ -14,13 +16,14 @@ A confirmation is sent once: the gateway skips entries whose save is sent.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 from functools import lru_cache
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,25 +44,54 @@ def stream_name() -> str:
     return f"{settings.XMPP_REDIS_PREFIX}:outbox"
 
 
-def on_bookmark_fetched(sender: object, bookmark: Bookmark, **kwargs: object) -> None:
-    """Receiver of ``bookmarks.signals.bookmark_fetched`` (connected in apps.ready).
+def on_fetch_recorded(sender: object, bookmark: Bookmark, **kwargs: object) -> None:
+    """Receiver of ``bookmarks.signals.bookmark_fetch_recorded`` (connected in apps.ready).
 
-    One query reads every item of the unqueued chat saves holding this
-    bookmark, with what their confirmation says: that tells which saves are
-    complete and is all their confirmation needs. This runs after the fetch
-    committed, so of two items of one save finishing at once, the later
-    reader sees both done.
+    Runs inside the transaction that wrote the fetch's result, so the claim
+    of a finished save costs no write transaction of its own (SQLite has one
+    writer; every extra one waits for the lock).
+
+    1. PostgreSQL: the unqueued chat saves holding this bookmark are locked
+       (``FOR UPDATE``, in id order). Of two items of one save finishing at
+       once, the second waits here until the first committed, and then
+       reads its result: one of them sees the save complete. (SQLite: the
+       result's UPDATE already holds the database's one write lock.)
+    2. One query reads every item of those saves, with what their
+       confirmation says.
+    3. A complete save is claimed (``queued_at``); its reply goes on the
+       stream once the transaction commits.
     """
     if bookmark.source != Bookmark.Source.IM:
         return
+    if connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            cursor.execute(_lock_sql(connection.vendor), [bookmark.pk])
+            if cursor.fetchone() is None:
+                return  # no save waits for this bookmark
     for chat_save, items in _waiting_saves(bookmark.pk):
         if any(item.bookmark is not None and item.bookmark.status == Bookmark.Status.PENDING for item in items):
             continue
-        try:
-            _queue(chat_save, items, again=False)
-        except redis.RedisError:
-            # The sweep queues it later: the row is the durable record.
-            log.warning("could not queue confirmation %s", chat_save.pk, exc_info=True)
+        if _claim(chat_save.pk, again=False):
+            transaction.on_commit(functools.partial(_add_to_stream, chat_save, items))
+
+
+def _add_to_stream(chat_save: ChatSave, items: list[ChatSaveItem]) -> None:
+    try:
+        _xadd(chat_save, items)
+    except redis.RedisError:
+        # The sweep queues it again later (RESEND_AFTER): the row is the durable record.
+        log.warning("could not queue confirmation %s", chat_save.pk, exc_info=True)
+
+
+@lru_cache(maxsize=4)
+def _lock_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    item, save = ChatSaveItem._meta.db_table, ChatSave._meta.db_table
+    return (
+        f"SELECT s.{q('id')} FROM {q(save)} s WHERE s.{q('queued_at')} IS NULL AND s.{q('id')} IN "  # noqa: S608
+        f"(SELECT w.{q('chat_save_id')} FROM {q(item)} w WHERE w.{q('bookmark_id')} = %s) "
+        f"ORDER BY s.{q('id')} FOR UPDATE"
+    )
 
 
 # This runs once per fetched link, hundreds of times a second in a busy
@@ -124,13 +156,17 @@ def _queue(chat_save: ChatSave, items: list[ChatSaveItem] | None, *, again: bool
     """Claim the confirmation (``queued_at``, a conditional update) and add it to the stream."""
     if not _claim(chat_save.pk, again=again):
         return False  # someone else queued it, or it was sent
+    _xadd(chat_save, items)
+    return True
+
+
+def _xadd(chat_save: ChatSave, items: list[ChatSaveItem] | None) -> None:
     redis_client().xadd(
         stream_name(),
         {"save": str(chat_save.pk), "to": chat_save.jid, "body": render(chat_save, items)},
         maxlen=STREAM_MAXLEN,
         approximate=True,
     )
-    return True
 
 
 @lru_cache(maxsize=8)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from bookmarks import preferences
@@ -254,17 +255,21 @@ def test_a_slash_word_that_is_no_command_gets_the_hint(alice):
 # -- confirmations -------------------------------------------------------------
 
 
-def test_a_finished_fetch_puts_one_confirmation_listing_every_url_on_the_stream(alice, settings):
+def test_a_finished_fetch_puts_one_confirmation_listing_every_url_on_the_stream(
+    alice, settings, django_capture_on_commit_callbacks
+):
     client = outbox.redis_client()
     client.delete(outbox.stream_name())
     say("https://example.com/a https://example.com/b https://example.com/a-dup ftp://x.example/")
-    from bookmarks.signals import bookmark_fetched
+    from bookmarks.signals import bookmark_fetch_recorded
 
     bookmarks = list(Bookmark.objects.order_by("id"))
     for i, bookmark in enumerate(bookmarks):
-        Bookmark.objects.filter(pk=bookmark.pk).update(status="ok", page_title=f"Page {i}")
-        bookmark.refresh_from_db()
-        bookmark_fetched.send(sender=Bookmark, bookmark=bookmark)
+        # As in the worker: the result and the claim in one transaction, the stream entry on commit.
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            Bookmark.objects.filter(pk=bookmark.pk).update(status="ok", page_title=f"Page {i}")
+            bookmark.refresh_from_db()
+            bookmark_fetch_recorded.send(sender=Bookmark, bookmark=bookmark)
         entries = client.xrange(outbox.stream_name())
         assert len(entries) == (1 if i == len(bookmarks) - 1 else 0)
     body = entries[0][1][b"body"].decode()

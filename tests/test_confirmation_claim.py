@@ -1,0 +1,104 @@
+"""The confirmation of a chat save is claimed in the transaction that records its last fetch result.
+
+Two links of one message finishing at the same moment in two worker threads
+must still give one confirmation: the second result's transaction waits for
+the first (PostgreSQL: a row lock on the chat save; SQLite: its one write
+lock) and then sees it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from bookmarks import services
+from bookmarks.metadata import PageMetadata
+from bookmarks.models import Bookmark
+from imgateway import outbox
+from imgateway.handling import Incoming, handle_message
+from imgateway.linking import link_verified
+from imgateway.models import ChatSave
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ALICE = "alice@example.org/phone"
+
+
+def fetched(url: str, title: str) -> PageMetadata:
+    return PageMetadata(url=url, final_url=url, ok=True, title=title, http_status=200)
+
+
+def stream_entries() -> list:
+    return outbox.redis_client().xrange(outbox.stream_name())
+
+
+@pytest.fixture
+def two_links(user):
+    link_verified(user, "alice@example.org")
+    outbox.redis_client().delete(outbox.stream_name())
+    handle_message(Incoming(ALICE, "https://example.com/a https://example.com/b", [], "m1"))
+    yield list(Bookmark.objects.order_by("id"))
+    outbox.redis_client().delete(outbox.stream_name())
+
+
+def wait_until_blocked(thread: threading.Thread) -> None:
+    """PostgreSQL: until another backend waits for a lock (SQLite: the thread waits for the write lock)."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline and thread.is_alive():
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else frozen for our transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second result never waited for the first")
+
+
+def test_the_last_result_of_a_save_claims_its_confirmation_in_the_same_transaction(two_links):
+    first, second = two_links
+    services.record_metadata(first.pk, fetched(first.url, "A"))
+    assert stream_entries() == [] and ChatSave.objects.get().queued_at is None
+    services.record_metadata(second.pk, fetched(second.url, "B"))
+    (entry,) = stream_entries()
+    assert entry[1][b"body"].decode().startswith("Saved: A\nhttps://example.com/a\nSaved: B")
+    assert ChatSave.objects.get().queued_at is not None
+
+
+def test_two_links_of_one_message_finishing_together_give_one_confirmation(two_links):
+    first, second = two_links
+    outcome: list[BaseException] = []
+
+    def record_second() -> None:
+        try:
+            services.record_metadata(second.pk, fetched(second.url, "B"))
+        except BaseException as exc:  # reported by the test thread
+            outcome.append(exc)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=record_second)
+    with transaction.atomic():  # the first result, not yet committed, while the second is written
+        services.record_metadata(first.pk, fetched(first.url, "A"))
+        other.start()
+        wait_until_blocked(other)
+    other.join(20)
+    assert not other.is_alive() and not outcome
+    assert len(stream_entries()) == 1
+    assert ChatSave.objects.get().queued_at is not None
+
+
+def test_a_result_rolled_back_claims_nothing(two_links):
+    first, second = two_links
+    services.record_metadata(first.pk, fetched(first.url, "A"))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.record_metadata(second.pk, fetched(second.url, "B"))
+        raise RuntimeError("the result's transaction failed")
+    assert stream_entries() == []
+    assert ChatSave.objects.get().queued_at is None

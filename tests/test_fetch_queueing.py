@@ -1,0 +1,59 @@
+"""Fetch tasks are queued after commit; inside ``fetches_sent_together`` all at once when the block ends."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import redis
+from django.db import transaction
+
+from bookmarks import services
+from favsite.celery import app
+from tests.fixtures.celery import CELERY_KEY_PREFIX, purge_queues
+
+pytestmark = pytest.mark.django_db(transaction=True)  # commit hooks run
+
+
+def queued_fetches() -> list[int]:
+    """The bookmark ids of the fetch tasks waiting in this run's ``fetch`` queue, oldest first."""
+    client = redis.Redis.from_url(app.conf.broker_url)
+    ids = []
+    for raw in reversed(client.lrange(f"{CELERY_KEY_PREFIX}fetch", 0, -1)):
+        message = json.loads(raw)
+        assert message["headers"]["task"] == "bookmarks.tasks.fetch_metadata"
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        ids.append(args[0])
+    return ids
+
+
+@pytest.fixture
+def empty_queues():
+    purge_queues()
+    yield
+    purge_queues()
+
+
+def test_a_save_queues_its_fetch_when_it_commits(user, empty_queues):
+    bookmark = services.save_url(user, "https://example.com/alone").bookmark
+    assert queued_fetches() == [bookmark.pk]
+
+
+def test_fetches_committed_inside_the_block_are_sent_when_it_ends(user, empty_queues):
+    with services.fetches_sent_together():
+        first = services.save_url(user, "https://example.com/1").bookmark
+        with transaction.atomic():
+            second = services.save_url(user, "https://example.com/2").bookmark
+            third = services.save_url(user, "https://example.com/3").bookmark
+        assert queued_fetches() == []
+    assert queued_fetches() == [first.pk, second.pk, third.pk]
+
+
+def test_a_rolled_back_save_inside_the_block_sends_no_fetch(user, empty_queues):
+    with services.fetches_sent_together():
+        kept = services.save_url(user, "https://example.com/kept").bookmark
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.save_url(user, "https://example.com/gone")
+            raise RuntimeError("rolled back")
+    assert queued_fetches() == [kept.pk]
