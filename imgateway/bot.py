@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import ipaddress
 import logging
@@ -257,6 +258,8 @@ class GatewayBot(ClientXMPP):
         self.enable_starttls = config.tls == "starttls"
         self.enable_plaintext = config.tls == "off"
         self.backoff = Backoff()
+        self.db_backoff = Backoff()  # retries of messages the database failed for
+        self.delay_noticed: set[str] = set()  # told "saving is delayed" in this outage
         self.buckets = TokenBuckets(settings.XMPP_RATE_BURST, settings.XMPP_RATE_PER_MINUTE)
         self.db: DbPool | None = None
         self.online = asyncio.Event()
@@ -404,10 +407,38 @@ class GatewayBot(ClientXMPP):
         self, incoming: handling.Incoming, release: Callable[[], None], outcome: handling.Reply | Exception
     ) -> None:
         """The database work for ``incoming`` is done (and committed): answer it, then ack it to the server."""
+        if isinstance(outcome, handling.DatabaseUnavailable):
+            self._save_later(incoming, release)
+            return
+        if not isinstance(outcome, Exception):
+            self.db_backoff.reset()
+            self.delay_noticed.discard(JID(incoming.sender).bare)
         try:
             self._answer(incoming, outcome)
         finally:
             release()
+
+    def _save_later(self, incoming: handling.Incoming, release: Callable[[], None]) -> None:
+        """The database is down: keep the message unacknowledged (the server holds it) and try again.
+
+        The sender hears once per outage that saving is delayed. The retry is
+        marked delay-stamped, so if the server delivered the message again
+        meanwhile (a new stream), whichever copy comes second is dropped.
+        """
+        bare = JID(incoming.sender).bare
+        if bare not in self.delay_noticed:
+            self.delay_noticed.add(bare)
+            self.reply_text(incoming.sender, handling.saving_delayed_notice())
+        delay = self.db_backoff.next_delay()
+        log.warning("database unavailable for a message from %s; trying again in %.1f s", bare, delay)
+        retry = dataclasses.replace(incoming, delayed=True)
+        done = functools.partial(self._on_handled, retry, release)
+
+        def resubmit() -> None:
+            if not self.stopping:  # unacknowledged: the server delivers it again after the restart
+                self.db.submit(bare, handling.handle_messages, retry, done)
+
+        self.loop.call_later(delay, resubmit)
 
     def _answer(self, incoming: handling.Incoming, outcome: handling.Reply | Exception) -> None:
         if isinstance(outcome, Exception):

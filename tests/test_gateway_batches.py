@@ -15,11 +15,11 @@ from django.utils import timezone
 from bookmarks.models import Bookmark
 from imgateway import outbox
 from imgateway.bot import DbPool
-from imgateway.handling import Incoming, handle_messages
+from imgateway.handling import DatabaseUnavailable, Incoming, handle_messages
 from imgateway.linking import link_verified, start_link
 from imgateway.models import ChatSave, HandledCommand, LinkedJid
 from imgateway.tasks import resend_confirmations
-from tests.conftest import live_database_url, make_bookmark
+from tests.conftest import bookmark_writes_blocked, live_database_url, make_bookmark
 
 ALICE = "alice@example.org/phone"
 _ids = itertools.count()
@@ -208,10 +208,14 @@ def test_a_query_failing_before_a_save_in_a_batch_loses_nothing_of_the_others(al
             [message("https://example.com/known #kept"), copy, message("https://example.com/new")]
         )
     assert outcomes[0].text.startswith("Already saved on ")
-    assert isinstance(outcomes[1], Exception)
     assert outcomes[2].awaiting_confirmation
     assert [t.name for t in Bookmark.objects.get(url="https://example.com/known").tags.all()] == ["kept"]
-    assert ChatSave.objects.get().items.get().url == "https://example.com/new"
+    # The cancelled one (a statement timeout, for Django an OperationalError) is tried again alone.
+    assert outcomes[1].awaiting_confirmation
+    assert sorted(ChatSave.objects.values_list("items__url", flat=True)) == [
+        "https://example.com/copy",
+        "https://example.com/new",
+    ]
 
 
 @needs_postgres
@@ -232,6 +236,44 @@ def test_a_connection_dropped_in_the_middle_of_a_batch_loses_nothing(alice, othe
         "https://example.com/bob",
         "https://example.com/new",
     ]
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_ended_is_replaced_and_the_batch_saved(alice):
+    import psycopg
+
+    handle_messages([message("https://example.com/before")])  # the connection was checked just now
+    ours = connection.cursor().connection.info.backend_pid
+    with psycopg.connect(live_database_url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [ours])  # a database restart, for this connection
+    outcomes = handle_messages([message("https://example.com/after-restart")])
+    assert outcomes[0].awaiting_confirmation
+    assert ChatSave.objects.filter(items__url="https://example.com/after-restart").exists()
+
+
+@pytest.fixture
+def short_lock_wait():
+    """The handling connection gives up waiting for a lock after a fraction of a second."""
+    connection.close()
+    options = connection.settings_dict["OPTIONS"]
+    saved = dict(options)
+    if connection.vendor == "sqlite":
+        options["timeout"] = 0.2
+    else:
+        options["options"] = "-c lock_timeout=200"
+    yield
+    connection.close()
+    options.clear()
+    options.update(saved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_that_times_out_on_a_locked_database_is_kept_for_later_not_answered(alice, short_lock_wait):
+    with bookmark_writes_blocked():
+        outcomes = handle_messages([message("https://example.com/waits"), message("https://example.com/waits-too")])
+    assert all(isinstance(outcome, DatabaseUnavailable) for outcome in outcomes)
+    assert not Bookmark.objects.exists()
 
 
 # -- DbPool ----------------------------------------------------------------------
