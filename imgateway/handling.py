@@ -378,7 +378,8 @@ def slow_down_notice(bare: str | None) -> str:
         linked = LinkedJid.objects.select_related("user", "user__preferences").filter(jid=bare).first()
         user = linked.user if linked is not None else None
     with speaking_to(user):
-        return _("Slow down: too many messages. I'll read yours again in a minute.")
+        # Messages over the limit are acknowledged and dropped: say so.
+        return _("Slow down: too many messages. This one was not saved; send it again in a minute.")
 
 
 def help_text() -> str:

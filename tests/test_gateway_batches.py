@@ -15,7 +15,7 @@ from django.utils import timezone
 from bookmarks.models import Bookmark
 from imgateway import outbox
 from imgateway.bot import DbPool
-from imgateway.handling import DatabaseUnavailable, Incoming, handle_messages
+from imgateway.handling import DatabaseUnavailable, Incoming, handle_messages, slow_down_notice
 from imgateway.linking import link_verified, start_link
 from imgateway.models import ChatSave, HandledCommand, LinkedJid
 from imgateway.tasks import resend_confirmations
@@ -149,6 +149,10 @@ def test_the_sweep_forgets_commands_handled_more_than_a_day_ago(alice):
     )
     resend_confirmations()
     assert HandledCommand.objects.count() == 1
+
+
+def test_the_slow_down_notice_says_the_message_was_not_saved():
+    assert "not saved" in slow_down_notice(None)
 
 
 needs_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL backend's lock queue")
