@@ -530,9 +530,12 @@ class GatewayBot(ClientXMPP):
                         # Redis restarted without its data (or the key was deleted):
                         # entries added since then are read from the start.
                         log.warning("outbox: the stream's consumer group is gone; creating it again")
-                        with contextlib.suppress(redis.RedisError):
-                            await _create_outbox_group(client, stream)
                         cursor = "0"
+                        try:
+                            await _create_outbox_group(client, stream)
+                        except redis.RedisError as create_exc:  # NOPERM, READONLY, ...: wait, never spin
+                            log.warning("outbox: cannot create the consumer group (%s); retrying", create_exc)
+                            await asyncio.sleep(self.backoff_delay_for_redis())
                         continue
                     log.warning("outbox: Redis unavailable (%s); retrying", exc)
                     await asyncio.sleep(self.backoff_delay_for_redis())
@@ -616,8 +619,11 @@ class GatewayBot(ClientXMPP):
 
 
 async def _create_outbox_group(client: aioredis.Redis, stream: str) -> None:
-    with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: it exists
+    try:
         await client.xgroup_create(stream, outbox.GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if not str(exc).startswith("BUSYGROUP"):  # it exists: fine; anything else is the caller's
+            raise
 
 
 def _outbox_group_lost(exc: redis.RedisError) -> bool:
