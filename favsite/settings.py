@@ -229,6 +229,10 @@ XMPP_RATE_BURST = env_int("XMPP_RATE_BURST", 20, minimum=1)
 XMPP_RATE_PER_MINUTE = env_float("XMPP_RATE_PER_MINUTE", 60.0, minimum=0.1)
 # Strangers (unlinked JIDs) the bot approves presence subscriptions of, at most.
 XMPP_ROSTER_MAX_STRANGERS = env_int("XMPP_ROSTER_MAX_STRANGERS", 200, minimum=0)
+# The gateway stops reading from the server past this many messages it has not
+# finished (acknowledged); it must stay below the server's smacks_max_queue_size
+# (Prosody: 500 by default, 25,000 in our configs), or the oldest are dropped there.
+XMPP_MAX_UNACKED = env_int("XMPP_MAX_UNACKED", 20_000, minimum=10)
 # Prefix of the gateway's Redis keys (the confirmation stream, notice limits);
 # separate sites or test runs sharing one Redis use different prefixes.
 XMPP_REDIS_PREFIX = env_str("XMPP_REDIS_PREFIX", "favsite:im")

@@ -135,9 +135,10 @@ class DbPool:
     3. Each job's ``done`` callback gets its result or exception on the loop.
 
     Jobs are small tuples, not waiting coroutines: a flood costs memory per
-    message of the parsed text only. Past ``high_water`` jobs waiting,
+    message of the parsed text only. Past ``high_water`` (``load()``: jobs
+    waiting, or messages the server holds unacknowledged if more),
     ``on_pressure(True)`` asks the bot to stop reading from the server until
-    the backlog is under ``low_water`` again.
+    that is under ``low_water`` again.
     """
 
     def __init__(
@@ -147,7 +148,9 @@ class DbPool:
         high_water: int = 20_000,
         low_water: int = 10_000,
         on_pressure: Callable[[bool], None] | None = None,
+        held: Callable[[], int] | None = None,
     ) -> None:
+        self.held = held or (lambda: 0)
         self.executor = ThreadPoolExecutor(max_workers=shards, thread_name_prefix="imgateway-db")
         self.batch_size, self.high_water, self.low_water = batch_size, high_water, low_water
         self.on_pressure = on_pressure
@@ -166,7 +169,7 @@ class DbPool:
         self.waiting += 1
         self.idle.clear()
         self.wakeups[shard].set()
-        if not self.pressed and self.waiting >= self.high_water:
+        if not self.pressed and self.load() >= self.high_water:
             self._press(True)
 
     async def run(self, key: str, func: Callable[..., T], *args: Any) -> T:
@@ -183,6 +186,14 @@ class DbPool:
 
         self.submit(key, _call_each, (func, args), done)
         return await future
+
+    def load(self) -> int:
+        """What the server holds for us unacknowledged, at least: jobs waiting, or ``held()`` if more.
+
+        One slow job holds back the XEP-0198 ``h`` of every message after it,
+        however many other shards finished: the server keeps all of them.
+        """
+        return max(self.waiting, self.held())
 
     def _press(self, pressed: bool) -> None:
         self.pressed = pressed
@@ -210,7 +221,7 @@ class DbPool:
                     except Exception:
                         log.exception("a database job's callback failed")
                 self.waiting -= len(jobs)
-            if self.pressed and self.waiting <= self.low_water:
+            if self.pressed and self.load() <= self.low_water:
                 self._press(False)
             if not self.waiting:
                 self.idle.set()
@@ -293,7 +304,12 @@ class GatewayBot(ClientXMPP):
     # -- connection ----------------------------------------------------------
 
     def start(self) -> None:
-        self.db = self.db or DbPool(on_pressure=self._on_backlog)
+        self.db = self.db or DbPool(
+            high_water=settings.XMPP_MAX_UNACKED,
+            low_water=settings.XMPP_MAX_UNACKED // 2,
+            on_pressure=self._on_backlog,
+            held=lambda: self.acks.unfinished,
+        )
         self.connect(self.config.host, self.config.port)
 
     def reschedule_connection_attempt(self) -> asyncio.Future | None:
@@ -324,6 +340,8 @@ class GatewayBot(ClientXMPP):
 
     def _online(self) -> None:
         log.info("online as %s", self.boundjid.full)
+        if self.db is not None and self.db.pressed:
+            self._on_backlog(True)  # a new connection while the backlog is full: it waits too
         self.online.set()
         if self.outbox_task is None or self.outbox_task.done():
             self.outbox_task = asyncio.ensure_future(self._outbox_loop())

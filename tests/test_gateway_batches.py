@@ -325,6 +325,19 @@ def test_a_failing_batch_hands_its_exception_to_every_job_in_it():
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
 
 
+def test_messages_the_server_holds_unacknowledged_past_the_mark_stop_reading_too():
+    unfinished = [10]  # one slow save holds back the acks of ten finished messages
+
+    def finish(items: list) -> list:
+        unfinished[0] = 0  # the slow one is saved: the server can forget all of them
+        return items
+
+    _outcomes, pressure = run_pool(
+        [("a@x", finish, 0)], shards=1, high_water=4, low_water=2, held=lambda: unfinished[0]
+    )
+    assert pressure == [True, False]
+
+
 def test_a_full_backlog_asks_to_stop_reading_until_it_drains():
     _outcomes, pressure = run_pool([("a@x", echo_batch, i) for i in range(10)], shards=1, high_water=4, low_water=2)
     assert pressure == [True, False]
