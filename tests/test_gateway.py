@@ -16,7 +16,7 @@ import pytest
 from bookmarks import preferences
 from bookmarks.models import Bookmark
 from imgateway.linking import link_verified
-from imgateway.models import LinkCode, LinkedJid
+from imgateway.models import ChatSave, LinkCode, LinkedJid
 from tests.conftest import bookmark_writes_blocked, make_bookmark, make_user
 from tests.fixtures.celery import wait_for
 
@@ -229,6 +229,17 @@ def test_the_gateway_comes_back_after_a_prosody_restart_and_saves_what_was_sent_
     assert again.reply_to(gateway, "tags") == "#restart (1)"
 
 
+def all_sent_and_drained(client) -> None:
+    """Wait until every chat save's confirmation is marked sent and the outbox stream is empty."""
+    from imgateway import outbox
+
+    wait_for(
+        lambda: (ChatSave.objects.filter(sent_at__isnull=True).count(), client.xlen(outbox.stream_name())),
+        lambda state: state == (0, 0),
+        timeout=30,
+    )
+
+
 def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(
     gateway, chat_user, celery_worker, page_server
 ):
@@ -253,7 +264,9 @@ def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(
     assert reply.body == f"Saved: Slow page\n{page_server.url('/slow')}"
     wait_for(bookmarks_of(user), lambda rows: len(rows) == 2, timeout=30)
     person.wait_for_message(lambda m: m.body.startswith("Saved: Sent while dead"))
-    time.sleep(1.0)
+    # A confirmation is one chat save sent once: when each is marked sent and the
+    # stream is empty, no second copy can still come (no waiting for one).
+    all_sent_and_drained(client)
     assert sum("Slow page" in body for body in person.bodies()) == 1
     assert client.xpending(outbox.stream_name(), outbox.GROUP)["pending"] == 0
 
@@ -271,7 +284,11 @@ def test_a_message_received_but_not_saved_when_the_gateway_is_killed_is_saved_on
     assert bookmarks_of(user)() == []
     gateway.start()  # the server hands the unacknowledged message over again
     person.wait_for_message(lambda m: m.body.startswith("Saved: In flight"))
-    time.sleep(1.0)  # room for a second reply, if one were coming
+    import redis as redis_lib
+    from django.conf import settings
+
+    all_sent_and_drained(redis_lib.Redis.from_url(settings.REDIS_URL))
+    assert ChatSave.objects.count() == 1  # one save, so one confirmation
     assert [row.url for row in bookmarks_of(user)()] == [url]
     assert sum(body.startswith("Saved: In flight") for body in person.bodies()) == 1
     assert not any("Already saved" in body for body in person.bodies())
