@@ -46,6 +46,7 @@ T = TypeVar("T")
 MAX_BACKOFF = 30.0
 # Confirmations another gateway read and left unacknowledged this long (seconds) are taken over.
 OUTBOX_CLAIM_IDLE = 60.0
+SM_ACK_WINDOW = 50
 CARBONS_NS = "urn:xmpp:carbons:2"
 FORWARD_NAMESPACES = (CARBONS_NS, "urn:xmpp:mam:2", "urn:xmpp:forward:0")
 
@@ -284,6 +285,11 @@ class GatewayBot(ClientXMPP):
         self.plugin["xep_0184"].auto_ack = False  # we ack only the messages we accept
         self.plugin["xep_0184"].auto_request = False
         self.plugin["xep_0199"].enable_keepalive(interval=60, timeout=20)
+        # XEP-0198: ask the server for an ack every SM_ACK_WINDOW stanzas sent,
+        # not slixmpp's 5 (an <r/> and the server's <a/> for every two or three
+        # messages answered). The unacknowledged ones wait in memory until then.
+        sm = self.plugin["xep_0198"]
+        sm.window = sm.window_counter = SM_ACK_WINDOW
         # A message counts as handled for the server (XEP-0198) once saved, not on arrival.
         self.acks = smacks.FinishedAcks(self)
         if config.tls == "off":
