@@ -398,4 +398,4 @@ def test_a_confirmation_is_written_in_the_language_of_the_person_who_saved(alice
 
 def test_the_slow_down_notice_is_in_the_senders_language(alice):
     preferences.remember(alice, language="zh-hans")
-    assert slow_down_notice("alice@example.org") == "请慢一点：消息太多了。一分钟后我再读你的消息。"
+    assert slow_down_notice("alice@example.org") == "请慢一点：消息太多了。这条没有保存，请一分钟后再发一次。"
