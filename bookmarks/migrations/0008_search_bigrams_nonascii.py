@@ -52,12 +52,17 @@ def forwards(apps, schema_editor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(FUNCTION)
-    schema_editor.execute("DROP INDEX IF EXISTS bookmark_search_bigrams")
-    schema_editor.execute("DROP FUNCTION IF EXISTS favsite_bigrams(text)")
+    # Built beside the old index without locking writes out (the gateway and
+    # the workers keep saving during an upgrade), then swapped in. A build
+    # interrupted halfway leaves an invalid index of that name: dropped first.
+    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS bookmark_search_bigrams_new")
     schema_editor.execute(
-        f"CREATE INDEX bookmark_search_bigrams ON bookmarks_bookmark "
+        f"CREATE INDEX CONCURRENTLY bookmark_search_bigrams_new ON bookmarks_bookmark "
         f"USING gin (favsite_nonascii_bigrams({PG_DOCUMENT}))"
     )
+    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS bookmark_search_bigrams")
+    schema_editor.execute("ALTER INDEX bookmark_search_bigrams_new RENAME TO bookmark_search_bigrams")
+    schema_editor.execute("DROP FUNCTION IF EXISTS favsite_bigrams(text)")
     # Statistics for the new expression, so the planner knows how common a piece is.
     schema_editor.execute("ANALYZE bookmarks_bookmark")
 
@@ -71,6 +76,8 @@ def backwards(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
+    # CREATE INDEX CONCURRENTLY cannot run inside a transaction.
+    atomic = False
     dependencies = [("bookmarks", "0007_search_bigrams")]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
