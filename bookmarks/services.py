@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -356,7 +357,12 @@ def sweep_stale_fetches(now: datetime | None = None, batch: int = 1000) -> tuple
         status=Bookmark.Status.PENDING, updated_at__lt=now - timedelta(seconds=settings.FETCH_STALE_AFTER)
     )
     queued = given_up = 0
-    for bookmark_id, attempts in stale.order_by("updated_at").values_list("id", "fetch_attempts")[:batch]:
+    # Saves from chat, the web and the API before imported bookmarks: an
+    # import of thousands of untitled links (which carry the file's old
+    # dates) must not hold a chat save whose task was lost behind it.
+    imported_last = Case(When(source=Bookmark.Source.IMPORT, then=Value(1)), default=Value(0))
+    oldest_first = stale.order_by(imported_last, "updated_at", "id")
+    for bookmark_id, attempts in oldest_first.values_list("id", "fetch_attempts")[:batch]:
         with transaction.atomic():
             row = stale.filter(pk=bookmark_id)
             if attempts >= settings.FETCH_MAX_ATTEMPTS:

@@ -161,6 +161,20 @@ def test_the_sweep_leaves_recent_pending_bookmarks_alone():
     assert services.sweep_stale_fetches() == (0, 0)
 
 
+def test_the_sweep_takes_a_lost_chat_save_before_older_imported_bookmarks():
+    user = make_user()
+    long_ago, an_hour_ago = timezone.now() - timedelta(days=700), timezone.now() - timedelta(hours=1)
+    for _ in range(3):
+        make_bookmark(user, source=Bookmark.Source.IMPORT, updated_at=long_ago)
+    from_chat = make_bookmark(user, source=Bookmark.Source.IM, updated_at=an_hour_ago)
+    try:
+        assert services.sweep_stale_fetches(batch=1) == (1, 0)
+        touched = Bookmark.objects.filter(owner=user, updated_at__gt=an_hour_ago)
+        assert list(touched.values_list("pk", flat=True)) == [from_chat.pk]
+    finally:
+        purge_queues()
+
+
 def test_the_sweep_gives_up_after_the_maximum_number_of_attempts(settings):
     settings.FETCH_MAX_ATTEMPTS = 3
     bookmark = make_bookmark(make_user())
