@@ -51,28 +51,34 @@ def on_fetch_recorded(sender: object, bookmark: Bookmark, **kwargs: object) -> N
     of a finished save costs no write transaction of its own (SQLite has one
     writer; every extra one waits for the lock).
 
-    1. PostgreSQL: the unqueued chat saves holding this bookmark are locked
-       (``FOR UPDATE``, in id order). Of two items of one save finishing at
-       once, the second waits here until the first committed, and then
-       reads its result: one of them sees the save complete. (SQLite: the
-       result's UPDATE already holds the database's one write lock.)
-    2. One query reads every item of those saves, with what their
-       confirmation says.
-    3. A complete save is claimed (``queued_at``); its reply goes on the
-       stream once the transaction commits.
+    1. One query reads every item of the unqueued chat saves holding this
+       bookmark, with what their confirmation says.
+    2. PostgreSQL, when another item of such a save looked unfinished: the
+       saves are locked (``FOR UPDATE``, in id order) and read again. Of two
+       items of one save finishing at once, the second to lock waits until
+       the first committed and then reads its result, so one of them sees
+       the save complete. A save of one link (the common case) needs no
+       lock. (SQLite: the result's UPDATE already holds the database's one
+       write lock, so the read sees every committed result.)
+    3. A complete save is claimed (``queued_at``, a conditional UPDATE); its
+       reply goes on the stream once the transaction commits.
     """
     if bookmark.source != Bookmark.Source.IM:
         return
-    if connection.features.has_select_for_update:
+    waiting = _waiting_saves(bookmark.pk)
+    if connection.features.has_select_for_update and any(_unfinished(items) for _save, items in waiting):
+        # Another link of the save looked unfinished, but its result may be
+        # committing right now, not seeing ours either: lock, then read again.
         with connection.cursor() as cursor:
             cursor.execute(_lock_sql(connection.vendor), [bookmark.pk])
-            if cursor.fetchone() is None:
-                return  # no save waits for this bookmark
-    for chat_save, items in _waiting_saves(bookmark.pk):
-        if any(item.bookmark is not None and item.bookmark.status == Bookmark.Status.PENDING for item in items):
-            continue
-        if _claim(chat_save.pk, again=False):
+        waiting = _waiting_saves(bookmark.pk)
+    for chat_save, items in waiting:
+        if not _unfinished(items) and _claim(chat_save.pk, again=False):
             transaction.on_commit(functools.partial(_add_to_stream, chat_save, items))
+
+
+def _unfinished(items: list[ChatSaveItem]) -> bool:
+    return any(item.bookmark is not None and item.bookmark.status == Bookmark.Status.PENDING for item in items)
 
 
 def _add_to_stream(chat_save: ChatSave, items: list[ChatSaveItem]) -> None:
