@@ -142,14 +142,10 @@ def _merge_entries(
 
 def _merge_rows(known: _Row, row: _Row) -> None:
     """The same URL twice in one file: as if the second line re-saved the first."""
-    if row.title:
-        known.title = row.title
-    if row.note and row.note not in known.note:
-        known.note = (f"{known.note}\n\n{row.note}" if known.note else row.note)[-NOTE_MAX_LENGTH:]
+    merge_resave(known, row.title, row.note, row.added_at)
     for lower, name in row.tags.items():
         known.tags.setdefault(lower, name)
     known.created_at = min(known.created_at, row.created_at)
-    known.added_at = max(known.added_at, row.added_at)
     if row.modified_at and (known.modified_at is None or row.modified_at > known.modified_at):
         known.modified_at = row.modified_at
     known.is_private = known.is_private or row.is_private

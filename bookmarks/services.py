@@ -463,7 +463,9 @@ def _update_existing(bookmark: Bookmark, title: str, note: str, when: datetime) 
 def merge_resave(bookmark: Bookmark, title: str, note: str, when: datetime) -> None:
     """Re-saving rules, without saving: a typed title wins, the note is appended, it moves up.
 
-    Shared by ``save_url`` and the bulk importer so both merge alike.
+    Shared by ``save_url`` and the bulk importer so both merge alike (the
+    importer also merges its own in-file rows with it, which have the same
+    ``title``, ``note`` and ``added_at`` attributes).
     """
     if title:
         bookmark.title = title
