@@ -26,6 +26,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -75,10 +76,7 @@ def run_import(
         # re-reading index pages. 64 MB for this connection keeps them in memory.
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -65536")
-    tag_ids = {
-        lname: pk
-        for lname, pk in Tag.objects.filter(owner=user).annotate(lname=Lower("name")).values_list("lname", "id")
-    }
+    tag_ids = dict(_tag_ids(user))
     for start in range(0, len(rows), BATCH_SIZE):
         chunk = rows[start : start + BATCH_SIZE]
         for attempt in range(3):
@@ -90,12 +88,17 @@ def run_import(
                 if attempt == 2:
                     raise
                 tag_ids.clear()
-                tag_ids.update(Tag.objects.filter(owner=user).annotate(lname=Lower("name")).values_list("lname", "id"))
+                tag_ids.update(_tag_ids(user))
         result.created += created
         result.updated += updated
         if progress:
             progress(start + len(chunk), len(rows))
     return result
+
+
+def _tag_ids(user: AbstractBaseUser) -> QuerySet:
+    """(lower-case name, id) of the user's tags."""
+    return Tag.objects.filter(owner=user).annotate(lname=Lower("name")).values_list("lname", "id")
 
 
 def _merge_entries(
@@ -372,12 +375,7 @@ def _link_tags(
                 wanted.setdefault(lower, name)
     if wanted:
         Tag.objects.bulk_create([Tag(owner=user, name=name) for name in wanted.values()], ignore_conflicts=True)
-        tag_ids.update(
-            Tag.objects.filter(owner=user)
-            .annotate(lname=Lower("name"))
-            .filter(lname__in=list(wanted))
-            .values_list("lname", "id")
-        )
+        tag_ids.update(_tag_ids(user).filter(lname__in=list(wanted)))
     through = Bookmark.tags.through._meta
     quote = connection.ops.quote_name
     columns = f"({quote(through.get_field('bookmark').column)}, {quote(through.get_field('tag').column)})"
