@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import logging
 from datetime import timedelta
-from functools import lru_cache
 
 import redis
 from django.conf import settings
@@ -89,7 +88,7 @@ def _add_to_stream(chat_save: ChatSave, items: list[ChatSaveItem]) -> None:
         log.warning("could not queue confirmation %s", chat_save.pk, exc_info=True)
 
 
-@lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=4)
 def _lock_sql(vendor: str) -> str:
     q = connection.ops.quote_name
     item, save = ChatSaveItem._meta.db_table, ChatSave._meta.db_table
@@ -104,7 +103,7 @@ def _lock_sql(vendor: str) -> str:
 # worker: built through the ORM (a subquery, two joins, three models) it was
 # about 40% of the worker's Python time, so the statements are written once
 # here from the models' own table and column names.
-@lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=4)
 def _waiting_sql(vendor: str) -> str:
     q = connection.ops.quote_name
     item, save, mark = ChatSaveItem._meta.db_table, ChatSave._meta.db_table, Bookmark._meta.db_table
@@ -155,14 +154,9 @@ def queue_if_complete(save_id: int, *, again: bool = False) -> bool:
     if ChatSaveItem.objects.filter(chat_save_id=save_id, bookmark__status=Bookmark.Status.PENDING).exists():
         return False
     chat_save = ChatSave.objects.filter(pk=save_id).select_related("user__preferences").first()
-    return chat_save is not None and _queue(chat_save, None, again=again)
-
-
-def _queue(chat_save: ChatSave, items: list[ChatSaveItem] | None, *, again: bool) -> bool:
-    """Claim the confirmation (``queued_at``, a conditional update) and add it to the stream."""
-    if not _claim(chat_save.pk, again=again):
-        return False  # someone else queued it, or it was sent
-    _xadd(chat_save, items)
+    if chat_save is None or not _claim(save_id, again=again):
+        return False  # gone, or someone else queued it, or it was sent
+    _xadd(chat_save, None)
     return True
 
 
@@ -175,7 +169,7 @@ def _xadd(chat_save: ChatSave, items: list[ChatSaveItem] | None) -> None:
     )
 
 
-@lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=8)
 def _claim_sql(vendor: str, again: bool) -> str:
     q = connection.ops.quote_name
     sql = f"UPDATE {q(ChatSave._meta.db_table)} SET {q('queued_at')} = %s WHERE {q('id')} = %s"  # noqa: S608
@@ -224,10 +218,6 @@ def mark_sent_many(save_ids: list[int]) -> int:
     """Record that these confirmations went out; how many were not marked before."""
     fresh_connection()
     return ChatSave.objects.filter(pk__in=save_ids, sent_at__isnull=True).update(sent_at=timezone.now())
-
-
-def already_sent(save_id: int) -> bool:
-    return save_id not in unsent([save_id])
 
 
 def unsent(save_ids: list[int]) -> set[int]:
