@@ -27,9 +27,14 @@ def user_zone_name(request: HttpRequest) -> str:
     """The zone a request's dates are shown in; empty means the site default."""
     for cookie in (CHOSEN_COOKIE, BROWSER_COOKIE):
         name = request.COOKIES.get(cookie, "")
-        if name in _known():
+        if is_zone_name(name):
             return name
     return ""
+
+
+def is_zone_name(name: str) -> bool:
+    """Whether ``name`` is an IANA zone this system knows."""
+    return name in _known()
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bookmarks import preferences
 from bookmarks.forms import AccountForm
-from bookmarks.timezones import CHOSEN_COOKIE, zone_names
+from bookmarks.timezones import CHOSEN_COOKIE, is_zone_name, zone_names
 from bookmarks.views import interchange
 
 TIME_ZONE_COOKIE_AGE = 365 * 24 * 3600
@@ -54,8 +54,9 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
     """Remember a chosen time zone in a cookie; "automatic" goes back to the browser's."""
     name = request.POST.get("time_zone", "")
     response = redirect("settings")
-    preferences.remember(request.user, time_zone=name if name in zone_names() else "")
-    if name in zone_names():
+    known = is_zone_name(name)
+    preferences.remember(request.user, time_zone=name if known else "")
+    if known:
         response.set_cookie(CHOSEN_COOKIE, name, max_age=TIME_ZONE_COOKIE_AGE, samesite="Lax", httponly=True)
         messages.success(request, _("Dates are now shown in %(zone)s.") % {"zone": name})
     else:
