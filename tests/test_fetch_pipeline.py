@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,15 +15,17 @@ from bookmarks.models import Bookmark
 from bookmarks.normalize import fallback_title
 from bookmarks.signals import bookmark_fetched
 from bookmarks.tasks import fetch_metadata
-from favsite.localservices import stop_process
+from favsite.localservices import kill_process, stop_process
 from tests.conftest import make_bookmark, make_user
 from tests.fixtures.celery import celery_subprocess_env, purge_queues, running_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def finished(bookmark: Bookmark) -> Bookmark:
-    return wait_for(lambda: Bookmark.objects.get(pk=bookmark.pk), lambda b: b.status != Bookmark.Status.PENDING)
+def finished(bookmark: Bookmark, timeout: float = 20.0) -> Bookmark:
+    return wait_for(
+        lambda: Bookmark.objects.get(pk=bookmark.pk), lambda b: b.status != Bookmark.Status.PENDING, timeout=timeout
+    )
 
 
 def page(title: str, head: str = "") -> str:
@@ -199,14 +199,11 @@ def test_a_bookmark_completes_after_its_worker_is_killed_mid_task(page_server):
     try:
         bookmark = make_bookmark(make_user(), url=url)
         page_server.wait_for_request("/", timeout=30)
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait(timeout=10)
+        kill_process(first)
         page_server.route("/", page("Survived"))
         time.sleep(visibility + 0.5)  # the message becomes visible again after the visibility timeout
         second = _start_worker_process(env)
-        bookmark = wait_for(
-            lambda: Bookmark.objects.get(pk=bookmark.pk), lambda b: b.status != Bookmark.Status.PENDING, timeout=30
-        )
+        bookmark = finished(bookmark, timeout=30)
     finally:
         stop_process(first)
         if second is not None:
