@@ -1,9 +1,10 @@
-"""What the bot does with one chat message: a plain sync function, no socket.
+"""What the bot does with chat messages: plain sync functions, no socket.
 
-The slixmpp bot parses the stanza into an ``Incoming`` and runs
-``handle_message`` in a database thread; the ``Reply`` says what to send back
-right away and whether a confirmation will follow (the bot shows "composing"
-until then). Tests call ``handle_message`` directly.
+The slixmpp bot parses each stanza into an ``Incoming`` and runs
+``handle_messages`` on the batch waiting in a database thread; each ``Reply``
+says what to send back right away and whether a confirmation will follow (the
+bot shows "composing" until then). ``handle_message`` handles one message
+alone; tests call both directly.
 """
 
 from __future__ import annotations
