@@ -376,7 +376,7 @@ def slow_down_notice(bare: str | None) -> str:
     user = None
     if bare is not None:
         fresh_connection()
-        linked = LinkedJid.objects.select_related("user", "user__preferences").filter(jid=bare).first()
+        linked = Links().get(bare)
         user = linked.user if linked is not None else None
     with speaking_to(user):
         # Messages over the limit are acknowledged and dropped: say so.
