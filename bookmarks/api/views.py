@@ -82,7 +82,7 @@ class BookmarkDetail(generics.RetrieveUpdateDestroyAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            services.edit_bookmark(
+            bookmark = services.edit_bookmark(
                 bookmark,
                 url=data.get("url", bookmark.url),
                 title=data.get("title", bookmark.title),
@@ -95,7 +95,8 @@ class BookmarkDetail(generics.RetrieveUpdateDestroyAPIView):
             raise ValidationError({"url": [str(exc)]}) from None
         except services.DuplicateURL:
             raise ValidationError({"url": ["You already have a bookmark for this link."]}) from None
-        return Response(BookmarkSerializer(self.get_object()).data)
+        # The edited instance is current (its tag cache was dropped by the edit): no second read.
+        return Response(BookmarkSerializer(bookmark).data)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         bookmark = self.get_object()
