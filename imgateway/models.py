@@ -52,10 +52,6 @@ class LinkCode(models.Model):
     def new_code() -> str:
         return "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
 
-    @property
-    def expired(self) -> bool:
-        return timezone.now() >= self.expires_at or self.attempts >= LINK_CODE_MAX_ATTEMPTS
-
     def matches(self, typed: str) -> bool:
         """Constant-time comparison, ignoring case and spaces people add."""
         cleaned = "".join(typed.split()).upper()
