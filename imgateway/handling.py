@@ -440,9 +440,7 @@ def _save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Save) -
     with transaction.atomic():
         for url in parsed.urls:
             try:
-                result = services.save_url(
-                    user, url, tags=parsed.tags, note=parsed.note, source=Bookmark.Source.IM
-                )
+                result = services.save_url(user, url, tags=parsed.tags, note=parsed.note, source=Bookmark.Source.IM)
             except services.InvalidURL as exc:
                 lines.append(_("Not saved: %(url)s (%(reason)s)") % {"url": url, "reason": exc})
                 continue
@@ -547,10 +545,7 @@ def _find(user: AbstractBaseUser, bare: str, command: Command) -> str:
 
 def _tags(user: AbstractBaseUser, bare: str, command: Command) -> str:
     tags = list(
-        Tag.objects.filter(owner=user)
-        .annotate(n=Count("bookmarks"))
-        .filter(n__gt=0)
-        .order_by("-n", "name")[:TAGS_MAX]
+        Tag.objects.filter(owner=user).annotate(n=Count("bookmarks")).filter(n__gt=0).order_by("-n", "name")[:TAGS_MAX]
     )
     if not tags:
         return _("You have no tags yet. Add #words to a link to tag it.")
