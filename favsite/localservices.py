@@ -192,7 +192,8 @@ VirtualHost {_lua_string(self.domain)}
 
     def register(self, user: str, password: str) -> str:
         """Create (or reset) an account; returns its JID."""
-        self.write_config() if not self.config_path.exists() else None
+        if not self.config_path.exists():
+            self.write_config()
         result = subprocess.run(
             [PROSODYCTL, "--config", str(self.config_path), "register", user, self.domain, password],
             capture_output=True,
@@ -249,10 +250,3 @@ VirtualHost {_lua_string(self.domain)}
             if path.exists():
                 parts.extend(path.read_text(errors="replace").splitlines()[-lines:])
         return "\n".join(parts)
-
-    def __enter__(self) -> LocalProsody:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
