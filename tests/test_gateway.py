@@ -15,19 +15,12 @@ import pytest
 
 from bookmarks import preferences
 from bookmarks.models import Bookmark
-from imgateway.linking import link_verified
 from imgateway.models import ChatSave, LinkCode, LinkedJid
 from tests.conftest import bookmark_writes_blocked, make_bookmark, make_user
 from tests.fixtures.celery import wait_for
+from tests.fixtures.prosody import linked_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def linked_person(chat_user, username="alice", **kwargs):
-    person = chat_user(**kwargs)
-    user = make_user(username)
-    link_verified(user, person.jid)
-    return user, person
 
 
 def bookmarks_of(user):
@@ -168,9 +161,7 @@ def test_the_bot_approves_a_subscription_and_shows_its_status(gateway, chat_user
 
 @pytest.mark.skipif(shutil.which("go-sendxmpp") is None, reason="go-sendxmpp is not installed")
 def test_a_url_sent_from_go_sendxmpp_is_saved(gateway, chat_user, prosody, tmp_path):
-    person = chat_user(connect=False)
-    user = make_user("alice")
-    link_verified(user, person.jid)
+    user, person = linked_person(chat_user, connect=False)
     result = subprocess.run(
         ["go-sendxmpp", "-u", person.jid, "-p", person.password, "-j", prosody.address, "-n", gateway.jid],
         input="https://example.com/from-go #cli",

@@ -32,7 +32,7 @@ from imgateway.linking import link_verified
 from imgateway.models import LinkedJid
 from imgateway.parsing import COMMANDS, Command, parse_message
 from tests.conftest import make_user
-from tests.fixtures.prosody import Gateway, gateway_env
+from tests.fixtures.prosody import Gateway, gateway_env, linked_person
 
 CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "url"
 SEED = int(os.environ.get("FAVSITE_FUZZ_SEED", "20261124"))
@@ -195,8 +195,8 @@ def test_hundreds_of_hostile_messages_through_prosody_get_at_most_one_reply_each
     legal = [text for text in all_inputs(rng) if not XML_ILLEGAL.search(text) and text.strip() and not unlinks(text)]
     # Keep the slow parts (the big bodies, the commands) and sample the rest.
     chosen = rng.sample(legal, PROSODY_MESSAGES)
-    alice, stranger = chat_user(), chat_user()
-    link_verified(make_user("alice"), alice.jid)
+    _user, alice = linked_person(chat_user)
+    stranger = chat_user()
     # No rate limit here: every message must reach the handler.
     env = gateway_env(prosody, XMPP_RATE_BURST="100000", XMPP_RATE_PER_MINUTE="100000")
     gateway = Gateway(prosody, tmp_path / "gateway.log", env)

@@ -5,17 +5,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from imgateway.linking import link_verified
-from tests.conftest import make_bookmark, make_user
+from tests.conftest import make_bookmark
 from tests.e2e.conftest import log_in, screenshot
+from tests.fixtures.prosody import linked_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_link_sent_from_a_chat_client_appears_in_the_open_page(page, live_server, gateway, chat_user):
-    person = chat_user()
-    user = make_user("alice")
-    link_verified(user, person.jid)
+    user, person = linked_person(chat_user)
     make_bookmark(user, title="Saved earlier on the web")
     log_in(page, live_server, user)
     page.goto("/bookmarks/")
