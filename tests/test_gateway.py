@@ -203,9 +203,7 @@ def test_several_urls_get_one_confirmation_listing_them(gateway, chat_user, cele
     assert len(person.bodies()) == 1
 
 
-def test_the_gateway_comes_back_after_a_prosody_restart_and_saves_what_was_sent_meanwhile(
-    gateway, chat_user, prosody
-):
+def test_the_gateway_comes_back_after_a_prosody_restart_and_saves_what_was_sent_meanwhile(gateway, chat_user, prosody):
     user, person = linked_person(chat_user)
     assert person.reply_to(gateway, "tags").startswith("You have no tags")
     prosody.stop()
@@ -231,9 +229,7 @@ def all_sent_and_drained(client) -> None:
     )
 
 
-def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(
-    gateway, chat_user, celery_worker, page_server
-):
+def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(gateway, chat_user, celery_worker, page_server):
     import redis as redis_lib
     from django.conf import settings
 
