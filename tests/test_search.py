@@ -1,11 +1,13 @@
 """Search semantics (bookmarks.search), the same table on SQLite and PostgreSQL."""
 
 import pytest
+from django.db import connection
 
 from bookmarks import search, services
 from bookmarks.models import Bookmark
 from bookmarks.search import parse_query, search_bookmarks
 from tests.conftest import make_bookmark
+from tests.fixtures.search import postgres_plan, titles
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +21,6 @@ def library(user):
     make_bookmark(user, "https://example.cn/url", title="如何保存网址", note="收藏 技巧")
     make_bookmark(user, "https://example.org/rust", title="The Rust Book", description="Learn Rust, the exact phrase")
     return user
-
-
-def titles(user, query):
-    return sorted(b.display_title for b in search_bookmarks(Bookmark.objects.filter(owner=user), query))
 
 
 SEMANTICS = [
@@ -118,24 +116,13 @@ def test_parse_query_reads_each_operator():
 
 
 def test_terms_of_three_or_more_characters_use_the_trigram_index(user):
-    from django.db import connection
-
-    queryset = search_bookmarks(Bookmark.objects.all(), "收藏夹")
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be scanned anyway
-            plan = queryset.explain()
-        assert "bookmark_search_trgm" in plan
+        assert "bookmark_search_trgm" in postgres_plan("收藏夹")
     else:
-        assert "bookmarks_bookmark_fts" in queryset.explain()
+        assert "bookmarks_bookmark_fts" in search_bookmarks(Bookmark.objects.all(), "收藏夹").explain()
 
 
 def test_two_character_terms_use_the_bigram_index_on_postgresql(user):
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         pytest.skip("SQLite scans two-character terms")
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = search_bookmarks(Bookmark.objects.all(), "收藏").explain()
-    assert "bookmark_search_bigrams" in plan
+    assert "bookmark_search_bigrams" in postgres_plan("收藏")

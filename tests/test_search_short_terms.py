@@ -10,8 +10,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from bookmarks.models import Bookmark
-from bookmarks.search import _scan_condition, search_bookmarks
+from bookmarks.search import _scan_condition
 from tests.conftest import make_bookmark
+from tests.fixtures.search import postgres_plan, titles
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +25,6 @@ TEXTS = [
     "Ünïcödé ÅSCII mix ß",
     "数据库 performance tuning",
 ]
-
-
-def titles(user, query):
-    return sorted(b.display_title for b in search_bookmarks(Bookmark.objects.filter(owner=user), query))
 
 
 def scanned_titles(user, term):
@@ -74,19 +71,13 @@ def test_every_two_character_piece_finds_what_a_plain_scan_finds(mixed):
 def test_two_character_ascii_terms_are_scanned_not_read_from_the_bigram_index(user):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite scans every two-character term")
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = search_bookmarks(Bookmark.objects.all(), "qu").explain()
-    assert "bookmark_search_bigrams" not in plan
+    assert "bookmark_search_bigrams" not in postgres_plan("qu")
 
 
 def test_two_character_terms_with_latin_and_chinese_use_the_bigram_index(user):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite scans every two-character term")
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = search_bookmarks(Bookmark.objects.all(), "B站").explain()
-    assert "bookmark_search_bigrams" in plan
+    assert "bookmark_search_bigrams" in postgres_plan("B站")
 
 
 def test_the_bigram_function_keeps_upper_cased_pieces_with_a_non_ascii_character(db):
