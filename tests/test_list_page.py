@@ -175,24 +175,29 @@ def test_each_item_links_to_its_edit_and_delete_pages_and_tags(alice_client, use
     assert 'href="/bookmarks/?tag=python"' in page
 
 
-def test_a_search_with_very_many_matches_says_more_than(alice_client, user, settings, monkeypatch):
+@pytest.fixture
+def capped_search(monkeypatch):
+    """Searches count at most 3 matches; pages hold 2 bookmarks."""
     from bookmarks.views import pages
 
     monkeypatch.setattr(pages, "SEARCH_COUNT_CAP", 3)
     monkeypatch.setattr(pages, "PAGE_SIZE", 2)
-    for number in range(5):
+
+
+def make_common_words(user, count: int) -> None:
+    """``count`` bookmarks titled "common word 0", "common word 1", ..., saved in that order."""
+    for number in range(count):
         make_bookmark(user, f"https://example.com/{number}", title=f"common word {number}")
+
+
+def test_a_search_with_very_many_matches_says_more_than(alice_client, user, capped_search):
+    make_common_words(user, 5)
     page = alice_client.get("/bookmarks/?q=common").content.decode()
     assert "More than 3 bookmarks found." in page
 
 
-def test_pages_of_a_search_go_on_past_the_count_cap(alice_client, user, monkeypatch):
-    from bookmarks.views import pages
-
-    monkeypatch.setattr(pages, "SEARCH_COUNT_CAP", 3)
-    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
-    for number in range(7):
-        make_bookmark(user, f"https://example.com/{number}", title=f"common word {number}")
+def test_pages_of_a_search_go_on_past_the_count_cap(alice_client, user, capped_search):
+    make_common_words(user, 7)
     third = alice_client.get("/bookmarks/?q=common&page=3").content.decode()
     assert "common word 2<" in third and "common word 1<" in third
     assert 'rel="next" href="?q=common&amp;page=4"' in third
@@ -200,13 +205,8 @@ def test_pages_of_a_search_go_on_past_the_count_cap(alice_client, user, monkeypa
     assert "common word 0<" in fourth and 'rel="next"' not in fourth
 
 
-def test_a_search_page_past_the_end_shows_the_last_page(alice_client, user, monkeypatch):
-    from bookmarks.views import pages
-
-    monkeypatch.setattr(pages, "SEARCH_COUNT_CAP", 3)
-    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
-    for number in range(7):
-        make_bookmark(user, f"https://example.com/{number}", title=f"common word {number}")
+def test_a_search_page_past_the_end_shows_the_last_page(alice_client, user, capped_search):
+    make_common_words(user, 7)
     page = alice_client.get("/bookmarks/?q=common&page=9").content.decode()
     assert "common word 0<" in page and 'rel="prev" href="?q=common&amp;page=3"' in page
 
