@@ -24,16 +24,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from scratchdb import PG_ADMIN_URL, delete_redis_keys, scratch_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, str(ROOT))
+
+from favsite.localservices import stop_process  # noqa: E402 (needs ROOT on the path)
+
 PAGE = (
     "<!doctype html><html><head><meta charset='utf-8'><title>Benchmark page &amp; friends</title>"
     "<meta name='description' content='A page for the fetch benchmark'>"
@@ -84,7 +89,6 @@ def free_port() -> int:
 
 def setup_django(env: dict[str, str]) -> None:
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "favsite.settings")
     import django
 
@@ -133,12 +137,7 @@ def run_config(config: str, count: int, page_url: str, env: dict[str, str], time
     try:
         ok, seconds = wait_until_done(user_id, count, timeout)
     finally:
-        os.kill(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.kill(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop_process(worker, 20)
     rate = (ok - 1) / seconds if seconds else 0.0
     figures = f"{ok:>6}/{count:<6} {seconds:>7.2f} s {rate:>8.0f} bookmarks/s"
     return f"{pool:>8} {concurrency:>4} {prefetch:>8} {reuse:>6} {figures}"
@@ -159,16 +158,16 @@ def main() -> None:
         serve(args.serve, args.latency)
         return
 
-    tmp = tempfile.TemporaryDirectory(prefix="favsite-bench-")
-    database_url = f"sqlite:///{tmp.name}/bench.sqlite3"
-    scratch = None
-    if args.postgres:
-        import psycopg
+    with tempfile.TemporaryDirectory(prefix="favsite-bench-") as tmp, contextlib.ExitStack() as scratch:
+        database_url = f"sqlite:///{tmp}/bench.sqlite3"
+        if args.postgres:
+            database_url = scratch.enter_context(scratch_postgres("favsite_bench_fetch"))
+            if database_url is None:
+                raise SystemExit(f"PostgreSQL at {PG_ADMIN_URL} does not answer")
+        run(args, database_url)
 
-        scratch = f"favsite_bench_fetch_{os.getpid()}"
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-        admin.execute(f'CREATE DATABASE "{scratch}"')
-        database_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{scratch}"
+
+def run(args: argparse.Namespace, database_url: str) -> None:
     prefix = f"favsite-bench-{os.getpid()}:"
     env = {
         **os.environ,
@@ -195,20 +194,12 @@ def main() -> None:
         for config in args.configs.split(","):
             print(run_config(config, args.count, f"http://127.0.0.1:{port}/page", env, args.timeout), flush=True)
     finally:
-        os.kill(server.pid, signal.SIGTERM)
-        server.wait()
-        import redis
-
-        client = redis.Redis.from_url(env.get("CELERY_BROKER_URL") or env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-        tmp.cleanup()
-        if scratch:
+        stop_process(server)
+        delete_redis_keys(env.get("CELERY_BROKER_URL") or env.get("REDIS_URL", "redis://127.0.0.1:6379/0"), prefix)
+        if args.postgres:
             from django.db import connections
 
-            connections.close_all()
-            admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            connections.close_all()  # before the scratch database is dropped
 
 
 if __name__ == "__main__":

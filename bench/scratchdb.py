@@ -1,4 +1,4 @@
-"""Throw-away databases for the benchmarks, so a run never touches real data."""
+"""Throw-away databases (and Redis keys) for the benchmarks, so a run never touches real data."""
 
 from __future__ import annotations
 
@@ -40,3 +40,13 @@ def backend_urls(backends: str, workdir: Path, prefix: str) -> Iterator[tuple[st
                     print("PostgreSQL does not answer: skipped")
                     continue
                 yield "PostgreSQL", url
+
+
+def delete_redis_keys(redis_url: str, prefix: str) -> None:
+    """Delete every key under ``prefix`` (a run's own Redis keys)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
