@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scratchdb import backend_urls
+from scratchdb import backend_urls, delete_redis_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS = [
@@ -138,12 +138,9 @@ def run_backend(database_url: str, file: Path, naive: int) -> None:
     naive_s, naive_cpu = time.perf_counter() - t0, time.process_time() - c0
     assert Bookmark.objects.filter(owner=naive_user).count() == len(subset)
 
-    import redis
     from django.conf import settings
 
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
+    delete_redis_keys(settings.REDIS_URL, prefix)
 
     n = len(entries)
     naive_full = naive_s * n / len(subset)
