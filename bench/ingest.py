@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -36,9 +35,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from scratchdb import PG_ADMIN_URL, delete_redis_keys, scratch_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
+
+from favsite.localservices import stop_process  # noqa: E402 (needs ROOT on the path)
 
 
 def free_port() -> int:
@@ -266,7 +269,7 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=50.0)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=8, help="Celery worker threads")
-    parser.add_argument("--postgres", action="store_true", help="use a throw-away database on 127.0.0.1:5432")
+    parser.add_argument("--postgres", action="store_true", help=f"use a throw-away database on {PG_ADMIN_URL}'s server")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--echo-bot", nargs=4, metavar=("JID", "PASSWORD", "HOST", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -280,13 +283,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="favsite-bench-"))
     tag = f"favsite-bench-{os.getpid()}"
-    pg_name = f"favsite_bench_{os.getpid()}"
+    databases = contextlib.ExitStack()
     if args.postgres:
-        import psycopg
-
-        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{pg_name}"')
-        database_url = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
+        database_url = databases.enter_context(scratch_postgres("favsite_bench_ingest"))
+        if database_url is None:
+            raise SystemExit(f"PostgreSQL does not answer at {PG_ADMIN_URL}")
     else:
         database_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     os.environ.update(
@@ -372,24 +373,16 @@ def main() -> None:
         asyncio.run(run(prosody, names, page_base, args, CpuMeter(pids, args.postgres), gateway.pid))
     finally:
         for process in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
+            stop_process(process, 15)
         if prosody:
             prosody.stop()
-        _cleanup_redis(tag)
-        if args.postgres:
+        with contextlib.suppress(Exception):
+            delete_redis_keys(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), tag)
+        if "django" in sys.modules:
             from django.db import connections
 
             connections.close_all()
-            import psycopg
-
-            with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        databases.close()
 
 
 def _stage_rates(marker: str) -> None:
@@ -404,16 +397,6 @@ def _stage_rates(marker: str) -> None:
     saved = (span["b"] - span["a"]).total_seconds() or float("nan")
     fetched = (span["c"] - span["a"]).total_seconds() if span["c"] else float("nan")
     print(f"  stages: gateway saved {count / saved:.1f} rows/s; fetched and recorded {count / fetched:.1f}/s")
-
-
-def _cleanup_redis(tag: str) -> None:
-    import redis
-
-    with contextlib.suppress(Exception):
-        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-        keys = list(client.scan_iter(match=f"{tag}*", count=1000))
-        if keys:
-            client.delete(*keys)
 
 
 async def run(prosody, names: list[str], page_base: str, args, cpu: CpuMeter, gateway_pid: int) -> None:
