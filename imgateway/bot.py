@@ -292,6 +292,7 @@ class GatewayBot(ClientXMPP):
         sm.window = sm.window_counter = SM_ACK_WINDOW
         # A message counts as handled for the server (XEP-0198) once saved, not on arrival.
         self.acks = smacks.FinishedAcks(self)
+        smacks.keep_sent_as_text(self)  # after every other filter: it hands on text
         if config.tls == "off":
             # Loopback only (checked in GatewayConfig): SCRAM over a plain socket.
             self.plugin["feature_mechanisms"].unencrypted_scram = True

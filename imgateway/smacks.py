@@ -22,6 +22,16 @@ counting:
    in ``<resume/>``; stanzas we had already received then are dropped here
    (their first copy is still being worked on, or is done).
 
+The other direction: slixmpp keeps every stanza it sent until the server
+acknowledges it, to send it again after a resumption. A flood of messages
+is answered with as many chat states and confirmations, and the server's
+acknowledgements queue behind the messages it still holds for us (and are
+not read at all while the gateway pauses reading), so thousands wait at
+once. ``keep_sent_as_text`` keeps each as the text that went out (a few
+hundred bytes) instead of the stanza object (about 4 KB with its element
+tree and plugins): that was most of the gateway's memory after a flood of
+10,000 messages (docs/PERFORMANCE.md, ingest).
+
 What the server does with the stanzas we never acknowledged is its business:
 Prosody (mod_smacks + mod_offline, 0.12) stores unacknowledged chat messages
 in offline storage when the stream ends for good (our new session replacing
@@ -40,6 +50,7 @@ from slixmpp import ClientXMPP
 from slixmpp.plugins.xep_0198 import stanza as sm_stanza
 from slixmpp.stanza import Iq, Message, Presence
 from slixmpp.xmlstream import StanzaBase
+from slixmpp.xmlstream.tostring import tostring
 
 log = logging.getLogger(__name__)
 
@@ -148,3 +159,24 @@ class FinishedAcks:
             self.replay_until = self.finished + len(self.done)
             self.received = int(stanza["h"] or 0)
         return stanza
+
+
+def keep_sent_as_text(xmpp: ClientXMPP) -> None:
+    """Keep sent stanzas awaiting the server's acknowledgement as their text, not as stanza objects.
+
+    Runs as the last ``out_sync`` filter, right after the stream management
+    plugin queued the stanza: it serialises the stanza as slixmpp would, puts
+    the text in the plugin's queue in its place and hands the text on to be
+    sent (slixmpp sends text as it is). A resumption sends the text again.
+    """
+    plugin = xmpp.plugin["xep_0198"]
+
+    def as_text(stanza: StanzaBase) -> StanzaBase | str:
+        queue = plugin.unacked_queue
+        if not queue or queue[-1][1] is not stanza:
+            return stanza  # not counted (stream management off, or not a message, presence or iq)
+        text = tostring(stanza.xml, xmlns=xmpp.default_ns, stream=xmpp, top_level=True)
+        queue[-1] = (queue[-1][0], text)
+        return text
+
+    xmpp.add_filter("out_sync", as_text)

@@ -13,7 +13,7 @@ import asyncio
 from slixmpp import ClientXMPP
 from slixmpp.plugins.xep_0198 import stanza as sm_stanza
 
-from imgateway.smacks import FinishedAcks
+from imgateway.smacks import FinishedAcks, keep_sent_as_text
 
 
 class Client(ClientXMPP):
@@ -108,3 +108,48 @@ def test_stanzas_before_stream_management_is_on_are_not_counted():
         assert client.h == 0 and client.acks.unfinished == 0
 
     run(test)
+
+
+class Sender(Client):
+    """Stream management on in both directions; what would go on the wire is recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        keep_sent_as_text(self)
+        self.plugin["xep_0198"].enabled_out = True  # as after <enabled/>
+        self._session_started = True  # slixmpp holds back stanzas before the session starts
+        self.wire: list[str] = []
+
+    def send_raw(self, data) -> None:
+        self.wire.append(data)
+
+    async def flush(self) -> None:
+        sending = asyncio.ensure_future(self.run_filters())
+        await self.waiting_queue.join()
+        sending.cancel()
+
+
+def test_a_sent_message_awaits_its_acknowledgement_as_the_text_that_went_out():
+    async def main() -> None:
+        client = Sender()
+        client.make_message(mto="alice@example.org/phone", mbody="Saved: 标题").send()
+        await client.flush()
+        assert len(client.wire) == 1 and "Saved: 标题" in client.wire[0]
+        assert list(client.plugin["xep_0198"].unacked_queue) == [(1, client.wire[0])]
+
+    asyncio.run(main())
+
+
+def test_after_resuming_the_unacknowledged_text_is_sent_again():
+    async def main() -> None:
+        client = Sender()
+        for body in ("first", "second"):
+            client.make_message(mto="alice@example.org/phone", mbody=body).send()
+        await client.flush()
+        resumed = sm_stanza.Resumed(client)
+        resumed["h"] = 1  # the server got the first one
+        client.plugin["xep_0198"]._handle_resumed(resumed)
+        await client.flush()
+        assert client.wire[2:] == [client.wire[1]]  # the second, again, as it went out the first time
+
+    asyncio.run(main())
