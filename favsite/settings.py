@@ -94,6 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web, the worker and the gateway read while one of them
     # writes; IMMEDIATE transactions take the write lock up front, so two
     # writers queue on the busy timeout instead of failing with "locked".
+    # Django's backend, with a process's transactions queueing on a lock of
+    # their own before that (favsite/sqlite/base.py says why).
+    DATABASES["default"]["ENGINE"] = "favsite.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
