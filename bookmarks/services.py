@@ -6,7 +6,7 @@ functions; none of them saves a ``Bookmark`` by itself.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import logging
 import re
 import threading
@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from bookmarks import fetch_sql
+from bookmarks import fetch_sql, insert_sql
 from bookmarks.entries import BookmarkEntry
+from bookmarks.group_commit import GroupCommit
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, clean_url, normalize_url, url_hash
 from bookmarks.signals import bookmark_fetch_recorded, bookmark_fetched
@@ -45,6 +46,8 @@ __all__ = [
     "fetches_sent_together",
     "import_bookmarks",
     "parse_tags",
+    "prepare_save",
+    "save_prepared",
     "queue_fetch",
     "record_metadata",
     "refresh_metadata",
@@ -121,48 +124,102 @@ def save_url(
        replaces the old one, and it moves to the top of the list.
     Concurrent saves of one URL end in one row: the loser of the insert race
     updates the winner's row (a re-save is the same path: the insert comes
-    first and the unique key refuses it).
+    first and the unique key turns it into no row, ``bookmarks.insert_sql``).
     """
+    prepared = prepare_save(
+        user, url, title=title, tags=tags, note=note, source=source, added_at=added_at,
+        is_private=is_private, unread=unread,
+    )  # fmt: skip
+    return save_prepared([prepared])[0]
+
+
+@dataclass
+class PreparedSave:
+    """A checked save, not written yet (``prepare_save``); ``bookmark`` is the row a new URL becomes."""
+
+    bookmark: Bookmark
+    tag_names: list[str]
+    is_private: bool | None
+    unread: bool | None
+
+
+def prepare_save(
+    user: AbstractBaseUser,
+    url: str,
+    *,
+    title: str = "",
+    tags: str | Iterable[str] = (),
+    note: str = "",
+    source: str = Bookmark.Source.WEB,
+    added_at: datetime | None = None,
+    is_private: bool | None = None,
+    unread: bool | None = None,
+) -> PreparedSave:
+    """The first half of ``save_url``, without the database: checks and keys the URL (``InvalidURL``)."""
     url = clean_url(url)
     key = normalize_url(url)
-    digest = url_hash(key)
-    title = _clean_text(title)[:500]
-    note = _clean_text(note)[:NOTE_MAX_LENGTH]
-    tag_names = parse_tags(tags)
     when = added_at or timezone.now()
+    bookmark = Bookmark(
+        owner=user,
+        url=url,
+        normalized_url=key,
+        url_hash=url_hash(key),
+        title=_clean_text(title)[:500],
+        note=_clean_text(note)[:NOTE_MAX_LENGTH],
+        source=source,
+        created_at=when,
+        added_at=when,
+        is_private=bool(is_private),
+        unread=bool(unread),
+    )
+    return PreparedSave(bookmark, parse_tags(tags), is_private, unread)
 
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                # A new URL is the common case: insert straight away; the
-                # unique key refuses a known one and the next attempt updates it.
-                existing = None
-                if attempt:
-                    existing = Bookmark.objects.select_for_update().filter(owner=user, url_hash=digest).first()
-                if existing is not None:
-                    _update_existing(existing, title, note, when)
-                    _set_flags(existing, is_private, unread)
-                    _add_tags(existing, tag_names)
-                    return SaveResult(existing, created=False, first_saved_at=existing.created_at)
-                bookmark = Bookmark.objects.create(
-                    owner=user,
-                    url=url,
-                    normalized_url=key,
-                    url_hash=digest,
-                    title=title,
-                    note=note,
-                    source=source,
-                    created_at=when,
-                    added_at=when,
-                    is_private=bool(is_private),
-                    unread=bool(unread),
-                )
-                _add_tags(bookmark, tag_names)
-                queue_fetch(bookmark.id)
-                return SaveResult(bookmark, created=True, first_saved_at=bookmark.created_at)
-        except IntegrityError:
-            continue  # the owner has this URL (saved before, or by a concurrent save): update it instead
-    raise RuntimeError(f"could not save {url!r}: the database kept refusing the row")
+
+def save_prepared(saves: list[PreparedSave]) -> list[SaveResult]:
+    """Write prepared saves, in order, as ``save_url`` would one by one; a result for each.
+
+    The new URLs among them are inserted together (``insert_sql.insert_new``:
+    one statement per 50), the rest update their bookmarks one by one. The
+    gateway writes all the links of the chat messages waiting in one call,
+    and keeps the work of ``prepare_save`` out of its transaction: on SQLite
+    that transaction holds the one write lock (docs/PERFORMANCE.md, ingest).
+    Inside a caller's transaction no savepoint is taken: nothing here is
+    expected to fail (a known URL is no error), and a failure is the
+    caller's to roll back.
+    """
+    results: list[SaveResult | None] = [None] * len(saves)
+    with transaction.atomic(savepoint=False):
+        first: dict[tuple[int, str], int] = {}
+        for index, save in enumerate(saves):
+            first.setdefault((save.bookmark.owner_id, save.bookmark.url_hash), index)
+        inserted = {
+            id(bookmark) for bookmark in insert_sql.insert_new([saves[index].bookmark for index in first.values()])
+        }
+        for index, save in enumerate(saves):
+            if id(save.bookmark) in inserted:
+                _add_tags(save.bookmark, save.tag_names)
+                queue_fetch(save.bookmark.pk)
+                results[index] = SaveResult(save.bookmark, created=True, first_saved_at=save.bookmark.created_at)
+            else:
+                results[index] = _save_known(save)
+    return results  # type: ignore[return-value]  # every slot is filled
+
+
+def _save_known(save: PreparedSave) -> SaveResult:
+    """A URL its owner had (or that a concurrent save just inserted): update that bookmark."""
+    new = save.bookmark
+    for _attempt in range(3):
+        existing = Bookmark.objects.select_for_update().filter(owner_id=new.owner_id, url_hash=new.url_hash).first()
+        if existing is not None:
+            _update_existing(existing, new.title, new.note, new.added_at)
+            _set_flags(existing, save.is_private, save.unread)
+            _add_tags(existing, save.tag_names)
+            return SaveResult(existing, created=False, first_saved_at=existing.created_at)
+        if insert_sql.insert_new([new]):  # deleted since the insert met it
+            _add_tags(new, save.tag_names)
+            queue_fetch(new.pk)
+            return SaveResult(new, created=True, first_saved_at=new.created_at)
+    raise RuntimeError(f"could not save {new.url!r}: the database kept refusing the row")
 
 
 def edit_bookmark(
@@ -286,19 +343,38 @@ def refresh_metadata(bookmark: Bookmark) -> Bookmark:
     return bookmark
 
 
-def begin_fetch(bookmark_id: int) -> Bookmark | None:
-    """Claim a pending bookmark for one fetch attempt; None when it is gone or no longer pending.
+def begin_fetch(bookmark_id: int, *, redelivered: bool = False) -> Bookmark | None:
+    """The pending bookmark a fetch attempt is for; None when it is gone, no longer pending, or given up.
 
-    One ``UPDATE ... RETURNING`` statement (``bookmarks.fetch_sql``) counts the
-    attempt and reads the row back.
+    A fetch writes the database once: this is a read, and the attempt is
+    counted by the write of its result (``record_metadata``). On SQLite every
+    write waits for the database's one write lock, so a second write per
+    fetch (a counting claim) halved what the gateway and the worker could save
+    and fetch together (docs/PERFORMANCE.md, ingest).
+
+    ``redelivered``: the broker handed this task out before and got no
+    acknowledgement (the worker died with it, or shut down holding it). That
+    lost attempt is counted now, in one ``UPDATE ... RETURNING``
+    (``bookmarks.fetch_sql``), and a bookmark with ``FETCH_MAX_ATTEMPTS``
+    counted is given up (failed, and confirmed as such) instead of fetched
+    again: a page that kills the worker cannot take it down forever. A task
+    restored at a worker's shutdown before it started counts too.
     """
-    return fetch_sql.claim_pending(bookmark_id, timezone.now())
+    if not redelivered:
+        return fetch_sql.read_pending(bookmark_id)
+    now = timezone.now()
+    with transaction.atomic():
+        bookmark = fetch_sql.claim_pending(bookmark_id, now)
+        if bookmark is not None and bookmark.fetch_attempts >= settings.FETCH_MAX_ATTEMPTS:
+            _give_up(Bookmark.objects.filter(status=Bookmark.Status.PENDING), bookmark_id, bookmark.fetch_attempts, now)
+            return None
+    return bookmark
 
 
 def record_metadata(
     bookmark_id: int, metadata: PageMetadata, *, final: bool = True, bookmark: Bookmark | None = None
 ) -> Bookmark | None:
-    """Store what a fetch found. ``final=False``: a retry follows, only the error is noted.
+    """Store what a fetch found and count the attempt. ``final=False``: a retry follows, only the error is noted.
 
     A final result sets ``ok`` or ``failed``, sends ``bookmark_fetch_recorded``
     in the same transaction and, after commit, ``bookmark_fetched``. A
@@ -327,22 +403,34 @@ def record_metadata(
                 image_url=metadata.image_url,
             )
         # A failed fetch keeps any earlier page title; display_title falls back to the URL.
-    # A final result and what ``bookmark_fetch_recorded`` receivers write (the chat
-    # confirmation's claim) share one transaction.
-    with transaction.atomic() if final else contextlib.nullcontext():
-        # With ``bookmark``: a link edited while its old page was being fetched gets no stale result.
-        if not fetch_sql.update_pending(bookmark_id, fields, url=bookmark.url if bookmark is not None else None):
+    # A final result and what ``bookmark_fetch_recorded`` receivers write (the
+    # chat confirmation's claim) share one transaction, with the results other
+    # threads of this process are writing at the same moment.
+    attempts = bookmark.fetch_attempts if bookmark is not None else 0
+    write = functools.partial(_write_result, bookmark_id, fields, final, bookmark, attempts)
+    return _results.run(write) if final else write()
+
+
+_results = GroupCommit()
+
+
+def _write_result(
+    bookmark_id: int, fields: dict[str, object], final: bool, bookmark: Bookmark | None, attempts: int
+) -> Bookmark | None:
+    # With ``bookmark``: a link edited while its old page was being fetched gets no stale result.
+    if not fetch_sql.update_pending(bookmark_id, fields, url=bookmark.url if bookmark is not None else None):
+        return None
+    if bookmark is None:
+        try:
+            bookmark = Bookmark.objects.get(pk=bookmark_id)
+        except Bookmark.DoesNotExist:
             return None
-        if bookmark is None:
-            try:
-                bookmark = Bookmark.objects.get(pk=bookmark_id)
-            except Bookmark.DoesNotExist:
-                return None
-        else:
-            for name, value in fields.items():
-                setattr(bookmark, name, value)
-        if final:
-            _announce_fetched(bookmark)
+    else:
+        for name, value in fields.items():
+            setattr(bookmark, name, value)
+        bookmark.fetch_attempts = attempts + 1  # not += : a group that failed runs this again
+    if final:
+        _announce_fetched(bookmark)
     return bookmark
 
 
@@ -364,16 +452,23 @@ def sweep_stale_fetches(now: datetime | None = None, batch: int = 1000) -> tuple
     oldest_first = stale.order_by(imported_last, "updated_at", "id")
     for bookmark_id, attempts in oldest_first.values_list("id", "fetch_attempts")[:batch]:
         with transaction.atomic():
-            row = stale.filter(pk=bookmark_id)
             if attempts >= settings.FETCH_MAX_ATTEMPTS:
-                error = f"gave up after {attempts} attempts"
-                if row.update(status=Bookmark.Status.FAILED, fetch_error=error, fetched_at=now, updated_at=now):
-                    given_up += 1
-                    _announce_fetched(Bookmark.objects.get(pk=bookmark_id))
-            elif row.update(updated_at=now):
+                given_up += _give_up(stale, bookmark_id, attempts, now)
+            elif stale.filter(pk=bookmark_id).update(updated_at=now):
                 queued += 1
                 queue_fetch(bookmark_id)
     return queued, given_up
+
+
+def _give_up(pending: QuerySet[Bookmark], bookmark_id: int, attempts: int, now: datetime) -> bool:
+    """Mark the bookmark failed if it is still in ``pending``, and announce it; whether it was."""
+    error = f"gave up after {attempts} attempts"
+    if not pending.filter(pk=bookmark_id).update(
+        status=Bookmark.Status.FAILED, fetch_error=error, fetched_at=now, updated_at=now
+    ):
+        return False
+    _announce_fetched(Bookmark.objects.get(pk=bookmark_id))
+    return True
 
 
 def _announce_fetched(bookmark: Bookmark) -> None:

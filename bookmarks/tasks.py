@@ -18,11 +18,14 @@ def fetch_metadata(self, bookmark_id: int) -> str:
     most ``MAX_RETRIES`` times); refusals, 4xx and non-HTML are final. A
     bookmark that is gone or no longer pending is skipped, so a duplicate
     delivery does nothing. The fetcher keeps its own deadline: the threads
-    pool ignores Celery time limits.
+    pool ignores Celery time limits. A task delivered again after its worker
+    died counts the lost attempt first, and gives up past ``FETCH_MAX_ATTEMPTS``
+    (``services.begin_fetch``).
     """
     from bookmarks.metadata import fetch_page_metadata  # the worker's alone: the gateway never loads lxml
 
-    bookmark = services.begin_fetch(bookmark_id)
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    bookmark = services.begin_fetch(bookmark_id, redelivered=redelivered)
     if bookmark is None:
         return "skipped"
     metadata = fetch_page_metadata(bookmark.url)

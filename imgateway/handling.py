@@ -208,14 +208,14 @@ def _run_alone(job: _Job) -> Reply | Exception:
 
 
 def _save_together(group: list[tuple[int, _Job]], outcomes: list) -> None:
-    """Saves in one transaction, each job's whole work in a savepoint; replies only once it committed.
+    """Saves in one transaction (``_save_planned``); replies only once it committed.
 
-    A job whose query fails is rolled back to its savepoint alone (on
-    PostgreSQL an error outside a savepoint would abort the transaction, and
-    its COMMIT would silently become a ROLLBACK). Whether the transaction
-    really committed is told by a commit hook, not by the absence of an
-    exception: when the connection drops mid-batch, Django rolls the block
-    back without raising. If it did not commit, each job runs again alone.
+    If anything fails, the transaction is rolled back and each job runs again
+    alone, so a failing message gets its own exception and costs the others
+    a second try only. Whether the transaction really committed is told by a
+    commit hook, not by the absence of an exception: when the connection
+    drops mid-batch, Django rolls the block back without raising. If it did
+    not commit, each job runs again alone too.
     """
     if len(group) == 1:
         index, job = group[0]
@@ -225,28 +225,24 @@ def _save_together(group: list[tuple[int, _Job]], outcomes: list) -> None:
         return
     nested = connection.in_atomic_block  # inside a caller's transaction: its commit is not ours to see
     committed: list[bool] = []
-    results: list[Reply | Exception] = []
     try:
         with transaction.atomic():
-            for _index, job in group:
-                try:
-                    with transaction.atomic():
-                        results.append(job.run())
-                except Exception as exc:
-                    results.append(exc)
+            replies = _save_planned([job.plan for _index, job in group])
             if not nested:
                 transaction.on_commit(lambda: committed.append(True))
             elif not connection.needs_rollback:
                 committed.append(True)
-    except DatabaseError:
-        log.warning("a batch of %d saves failed to commit", len(group), exc_info=True)
+    except Exception as exc:
+        log.warning("a batch of %d saves failed; saving each alone", len(group), exc_info=True)
+        if isinstance(exc, DatabaseError):
+            _drop_connection_after_error()
     else:
         if committed:
-            for (index, _job), result in zip(group, results, strict=True):
-                outcomes[index] = result
+            for (index, _job), reply in zip(group, replies, strict=True):
+                outcomes[index] = reply
             return
         log.warning("a batch of %d saves was rolled back", len(group))
-    _drop_connection_after_error()
+        _drop_connection_after_error()
     for index, job in group:
         outcomes[index] = _run_alone(job)
 
@@ -279,7 +275,11 @@ class _Job:
 
     bare: str
     run: Callable[[], Reply]
-    is_save: bool = False
+    plan: _SavePlan | None = None  # a save's: saves of one batch are written together
+
+    @property
+    def is_save(self) -> bool:
+        return self.plan is not None
 
 
 def _handle(incoming: Incoming, links: Links) -> Reply | _Job:
@@ -325,7 +325,8 @@ def _route(incoming: Incoming, bare: str, user: AbstractBaseUser | None) -> Repl
     if user is None:
         return Reply(_unknown_jid_notice(bare))
     if isinstance(parsed, Save):
-        return _Job(bare, lambda: _save(user, bare, incoming, parsed), is_save=True)
+        plan = _plan_save(user, bare, incoming, parsed)
+        return _Job(bare, lambda: _save_planned([plan])[0], plan=plan)
     handler = COMMAND_HANDLERS.get(parsed.name, _unknown_command)
     run = lambda: Reply(handler(user, bare, parsed))  # noqa: E731
     return _Job(bare, _once(bare, incoming, run) if parsed.name in ACTS_ONCE else run)
@@ -427,42 +428,92 @@ def redis_client() -> redis.Redis:
     return _redis
 
 
-def _save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Save) -> Reply:
-    """Save every link; new ones await a confirmation, the rest are answered now.
+@dataclass
+class _SavePlan:
+    """A chat message's links, checked and keyed before any transaction (``_plan_save``).
 
-    The chat record and the bookmarks are written in one transaction, so the
-    fetch (queued on commit) always finds the record to confirm.
+    ``entries`` follow the links' order: a prepared save, or the line that
+    says why a link was not saved; ``trailing`` are the lines after them.
     """
-    if _delivered_again(bare, incoming, parsed):
-        return Reply(None)
-    lines: list[str] = []
-    created: list[Bookmark] = []
-    with transaction.atomic():
-        for url in parsed.urls:
-            try:
-                result = services.save_url(user, url, tags=parsed.tags, note=parsed.note, source=Bookmark.Source.IM)
-            except services.InvalidURL as exc:
-                lines.append(_("Not saved: %(url)s (%(reason)s)") % {"url": url, "reason": exc})
-                continue
-            if result.created:
-                created.append(result.bookmark)
-            else:
-                lines.append(already_saved_line(result.bookmark, result.first_saved_at))
-        for piece in parsed.refused:
-            lines.append(_("Not saved: %(url)s (only http:// and https:// links)") % {"url": piece})
-        for url in parsed.over_limit:
-            lines.append(
-                _("Not saved: %(url)s (at most %(n)d links per message)") % {"url": url, "n": len(parsed.urls)}
+
+    user: AbstractBaseUser
+    bare: str
+    incoming: Incoming
+    parsed: Save
+    entries: list[services.PreparedSave | str]
+    trailing: list[str]
+
+
+def _plan_save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Save) -> _SavePlan:
+    """Everything a save works out without the database, in the sender's language (``_route`` runs in it)."""
+    entries: list[services.PreparedSave | str] = []
+    for url in parsed.urls:
+        try:
+            entries.append(
+                services.prepare_save(user, url, tags=parsed.tags, note=parsed.note, source=Bookmark.Source.IM)
             )
-        if created:
-            chat_save = ChatSave.objects.create(
-                user=user, jid=incoming.sender, bare_jid=bare, message_id=incoming.message_id[:200], lines=lines
-            )
+        except services.InvalidURL as exc:
+            entries.append(_("Not saved: %(url)s (%(reason)s)") % {"url": url, "reason": exc})
+    trailing = [_("Not saved: %(url)s (only http:// and https:// links)") % {"url": piece} for piece in parsed.refused]
+    trailing += [
+        _("Not saved: %(url)s (at most %(n)d links per message)") % {"url": url, "n": len(parsed.urls)}
+        for url in parsed.over_limit
+    ]
+    return _SavePlan(user, bare, incoming, parsed, entries, trailing)
+
+
+def _save_planned(plans: list[_SavePlan]) -> list[Reply]:
+    """Save the links of these messages together; new ones await a confirmation, the rest are answered now.
+
+    All their links go to ``services.save_prepared`` in one call (the new ones
+    in one INSERT), then their chat records in one INSERT and the records'
+    items in another: a handful of statements for a batch of messages, not
+    several per message. The chat records and the bookmarks are written in
+    the caller's transaction, so a fetch (queued on commit) always finds the
+    record to confirm. Every caller runs this in a transaction of its own
+    (``_run_alone``, ``_save_together``), so no savepoint is taken here.
+    """
+    replies: list[Reply] = [Reply(None)] * len(plans)
+    with transaction.atomic(savepoint=False):
+        live = [
+            index for index, plan in enumerate(plans) if not _delivered_again(plan.bare, plan.incoming, plan.parsed)
+        ]
+        prepared = [entry for index in live for entry in plans[index].entries if not isinstance(entry, str)]
+        results = iter(services.save_prepared(prepared))
+        records: list[tuple[ChatSave, list[Bookmark]]] = []
+        for index in live:
+            plan = plans[index]
+            lines: list[str] = []
+            created: list[Bookmark] = []
+            with speaking_to(plan.user):
+                for entry in plan.entries:
+                    if isinstance(entry, str):
+                        lines.append(entry)
+                        continue
+                    result = next(results)
+                    if result.created:
+                        created.append(result.bookmark)
+                    else:
+                        lines.append(already_saved_line(result.bookmark, result.first_saved_at))
+                lines += plan.trailing
+                if created:
+                    incoming = plan.incoming
+                    record = ChatSave(
+                        user=plan.user, jid=incoming.sender, bare_jid=plan.bare, message_id=incoming.message_id[:200],
+                        lines=lines,
+                    )  # fmt: skip
+                    records.append((record, created))
+                    replies[index] = Reply(None, awaiting_confirmation=True)
+                else:
+                    replies[index] = Reply("\n".join(lines) or _("Nothing to save."))
+        if records:
+            ChatSave.objects.bulk_create([record for record, _created in records])
             ChatSaveItem.objects.bulk_create(
-                ChatSaveItem(chat_save=chat_save, bookmark=b, url=b.url, position=i) for i, b in enumerate(created)
+                ChatSaveItem(chat_save=record, bookmark=bookmark, url=bookmark.url, position=position)
+                for record, created in records
+                for position, bookmark in enumerate(created)
             )
-            return Reply(None, awaiting_confirmation=True)
-    return Reply("\n".join(lines) or _("Nothing to save."))
+    return replies
 
 
 def _delivered_again(bare: str, incoming: Incoming, parsed: Save) -> bool:

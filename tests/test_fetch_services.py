@@ -40,12 +40,38 @@ def test_a_final_failure_keeps_an_earlier_page_title(user):
     assert (bookmark.status, bookmark.page_title, bookmark.fetch_error) == ("failed", "Earlier title", "HTTP 404")
 
 
-def test_claiming_counts_the_attempt(user):
+def test_beginning_a_fetch_writes_nothing(user):
     bookmark = make_bookmark(user)
+    before = Bookmark.objects.get(pk=bookmark.pk)
     services.begin_fetch(bookmark.pk)
-    services.begin_fetch(bookmark.pk)
+    after = Bookmark.objects.get(pk=bookmark.pk)
+    assert (after.fetch_attempts, after.updated_at) == (before.fetch_attempts, before.updated_at)
+
+
+def test_an_attempt_is_counted_when_its_result_is_written(user):
+    bookmark = make_bookmark(user)
+    failure = PageMetadata(url=bookmark.url, http_status=503, error="HTTP 503", retryable=True)
+    services.record_metadata(bookmark.pk, failure, final=False, bookmark=services.begin_fetch(bookmark.pk))
+    claimed = services.begin_fetch(bookmark.pk)
+    recorded = services.record_metadata(bookmark.pk, found(bookmark.url), bookmark=claimed)
     bookmark.refresh_from_db()
-    assert bookmark.fetch_attempts == 2
+    assert bookmark.fetch_attempts == recorded.fetch_attempts == 2
+
+
+def test_a_task_delivered_again_counts_the_attempt_its_dead_worker_lost(user):
+    bookmark = make_bookmark(user)
+    claimed = services.begin_fetch(bookmark.pk, redelivered=True)
+    services.record_metadata(bookmark.pk, found(bookmark.url), bookmark=claimed)
+    bookmark.refresh_from_db()
+    assert (bookmark.status, bookmark.fetch_attempts) == ("ok", 2)
+
+
+def test_a_task_delivered_again_past_the_attempt_limit_gives_up(user, settings):
+    settings.FETCH_MAX_ATTEMPTS = 3
+    bookmark = make_bookmark(user, fetch_attempts=2)  # the page killed the worker twice
+    assert services.begin_fetch(bookmark.pk, redelivered=True) is None
+    bookmark.refresh_from_db()
+    assert (bookmark.status, bookmark.fetch_error) == ("failed", "gave up after 3 attempts")
 
 
 def test_the_claimed_bookmark_is_the_stored_row_with_every_field_typed(user):

@@ -65,7 +65,7 @@ def test_saves_from_several_people_in_one_batch_go_to_each_account(alice, other_
 
 @pytest.mark.django_db(transaction=True)
 def test_a_message_that_fails_in_a_batch_is_rolled_back_alone(alice):
-    # A lone surrogate cannot be encoded for the database: the save fails inside its savepoint.
+    # A lone surrogate cannot be encoded for the database: the batch fails, and each message is saved again alone.
     outcomes = handle_messages(
         [
             message("https://example.com/1"),

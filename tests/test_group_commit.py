@@ -1,0 +1,78 @@
+"""bookmarks.group_commit: writes from many threads of one process share a transaction."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connections, transaction
+
+from bookmarks.group_commit import GroupCommit
+from bookmarks.models import Tag
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def in_threads(group: GroupCommit, works: list) -> list:
+    """Each work through ``group`` from a thread of its own, all at once; each result or exception."""
+    outcomes: list = [None] * len(works)
+    start = threading.Barrier(len(works))
+
+    def run(index: int) -> None:
+        try:
+            start.wait(30)
+            outcomes[index] = group.run(works[index])
+        except Exception as exc:
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def tag_writer(owner, name: str):
+    def work() -> str:
+        Tag.objects.create(owner=owner, name=name)
+        return name
+
+    return work
+
+
+def test_every_thread_gets_its_own_result_once_its_write_committed():
+    owner = make_user()
+    names = [f"tag {index}" for index in range(12)]
+    outcomes = in_threads(GroupCommit(), [tag_writer(owner, name) for name in names])
+    assert outcomes == names
+    assert sorted(Tag.objects.filter(owner=owner).values_list("name", flat=True)) == sorted(names)
+
+
+def test_a_failing_write_gets_its_exception_and_the_others_are_kept():
+    owner = make_user()
+    Tag.objects.create(owner=owner, name="taken")
+    names = ["one", "taken", "two", "three"]
+    outcomes = in_threads(GroupCommit(), [tag_writer(owner, name) for name in names])
+    assert isinstance(outcomes[1], IntegrityError)
+    assert [outcomes[0], *outcomes[2:]] == ["one", "two", "three"]
+    assert sorted(Tag.objects.filter(owner=owner).values_list("name", flat=True)) == ["one", "taken", "three", "two"]
+
+
+def test_more_writes_than_one_group_holds_are_all_written():
+    owner = make_user()
+    names = [f"tag {index}" for index in range(10)]
+    outcomes = in_threads(GroupCommit(max_batch=3), [tag_writer(owner, name) for name in names])
+    assert outcomes == names
+    assert Tag.objects.filter(owner=owner).count() == 10
+
+
+def test_inside_a_callers_transaction_the_write_is_the_callers():
+    owner = make_user()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        GroupCommit().run(tag_writer(owner, "rolled back with the caller"))
+        raise RuntimeError("the caller changes its mind")
+    assert not Tag.objects.filter(owner=owner).exists()
