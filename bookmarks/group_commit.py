@@ -18,13 +18,19 @@ safe to run twice (only its database effects are rolled back).
 
 Inside a caller's transaction a work runs alone at once: what it writes must
 commit with the caller's, not with other threads'.
+
+``scopes``: context managers the writing thread enters around each group's
+transaction and its commit hooks (the gateway's outbox sends the
+confirmations a group's hooks queue in one Redis round trip).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
@@ -50,6 +56,7 @@ class _Entry:
 class GroupCommit:
     def __init__(self, max_batch: int = 64) -> None:
         self.max_batch = max_batch
+        self.scopes: list[Callable[[], AbstractContextManager]] = []
         self.cond = threading.Condition()
         self.queue: list[_Entry] = []
         self.writing = False
@@ -71,7 +78,10 @@ class GroupCommit:
                 batch.append(entry)
             self.queue = [waiting for waiting in self.queue if waiting not in batch]
         try:
-            _write(batch)
+            with contextlib.ExitStack() as stack:
+                for scope in self.scopes:
+                    stack.enter_context(scope())
+                _write(batch)
         finally:
             with self.cond:
                 for written in batch:

@@ -408,10 +408,12 @@ def record_metadata(
     # threads of this process are writing at the same moment.
     attempts = bookmark.fetch_attempts if bookmark is not None else 0
     write = functools.partial(_write_result, bookmark_id, fields, final, bookmark, attempts)
-    return _results.run(write) if final else write()
+    return fetch_results.run(write) if final else write()
 
 
-_results = GroupCommit()
+# Fetch results of this process's threads, written together. Apps add scopes
+# around each group's commit (imgateway.apps: confirmations sent together).
+fetch_results = GroupCommit()
 
 
 def _write_result(

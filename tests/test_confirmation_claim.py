@@ -102,3 +102,29 @@ def test_a_result_rolled_back_claims_nothing(two_links):
         raise RuntimeError("the result's transaction failed")
     assert stream_entries() == []
     assert ChatSave.objects.get().queued_at is None
+
+
+@pytest.fixture
+def two_messages(user):
+    link_verified(user, "alice@example.org")
+    outbox.redis_client().delete(outbox.stream_name())
+    handle_message(Incoming(ALICE, "https://example.com/a", [], "m1"))
+    handle_message(Incoming(ALICE, "https://example.com/b", [], "m2"))
+    yield list(Bookmark.objects.order_by("id"))
+    outbox.redis_client().delete(outbox.stream_name())
+
+
+def test_confirmations_of_results_written_together_reach_the_stream_when_the_block_ends(two_messages):
+    first, second = two_messages
+    with outbox.confirmations_sent_together():
+        services.record_metadata(first.pk, fetched(first.url, "A"))
+        services.record_metadata(second.pk, fetched(second.url, "B"))
+        assert stream_entries() == []
+    bodies = [fields[b"body"].decode() for _id, fields in stream_entries()]
+    assert bodies == ["Saved: A\nhttps://example.com/a", "Saved: B\nhttps://example.com/b"]
+
+
+def test_the_fetch_results_of_a_worker_send_their_confirmations_together():
+    from bookmarks.services import fetch_results
+
+    assert outbox.confirmations_sent_together in fetch_results.scopes
