@@ -124,6 +124,45 @@ class TokenBuckets:
         return allowed, notify
 
 
+class Typing:
+    """XEP-0085 for saves in flight: one "composing" while any of a sender's messages is being saved.
+
+    The state is per full JID (the resource that sent the links). The first
+    message in flight sends "composing"; every reply or confirmation carries
+    the state that follows it: "composing" while others are still in flight,
+    "active" after the last. A burst of links from one person therefore costs
+    one chat state, not one per link: each stanza sent waits in memory for
+    the server's acknowledgement (XEP-0198), and during a flood of 10,000
+    messages those were half the gateway's held stanzas and of the server's
+    routing work (docs/PERFORMANCE.md, ingest). Remembers at most
+    ``max_entries`` senders; past that a sender is not counted (each of its
+    messages shows "composing", each answer "active").
+    """
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._in_flight: dict[str, int] = {}
+
+    def started(self, jid: str) -> bool:
+        """A save from ``jid`` is in flight; True when "composing" must be sent (it is the only one)."""
+        count = self._in_flight.get(jid, 0)
+        if count or len(self._in_flight) < self.max_entries:
+            self._in_flight[jid] = count + 1
+        return not count
+
+    def finished(self, jid: str) -> str:
+        """A save from ``jid`` was answered or confirmed; the chat state its answer carries."""
+        count = self._in_flight.pop(jid, 0) - 1
+        if count > 0:
+            self._in_flight[jid] = count
+            return "composing"
+        return "active"
+
+    def forget(self) -> None:
+        """A new session: answers still to come go out as "active" (the client forgot our state too)."""
+        self._in_flight.clear()
+
+
 class DbPool:
     """Database work off the event loop: ``shards`` threads, each serving a bounded backlog in order.
 
@@ -273,6 +312,7 @@ class GatewayBot(ClientXMPP):
         self.db_backoff = Backoff()  # retries of messages the database failed for
         self.delay_noticed: set[str] = set()  # told "saving is delayed" in this outage
         self.buckets = TokenBuckets(settings.XMPP_RATE_BURST, settings.XMPP_RATE_PER_MINUTE)
+        self.typing = Typing()
         self.db: DbPool | None = None
         self.online = asyncio.Event()
         self.stopping = False
@@ -331,6 +371,7 @@ class GatewayBot(ClientXMPP):
 
     async def _on_session_start(self, _event: Any) -> None:
         self.backoff.reset()
+        self.typing.forget()
         self.send_presence(pstatus=self.status_line())
         with contextlib.suppress(Exception):
             await self.get_roster(timeout=10)
@@ -415,7 +456,8 @@ class GatewayBot(ClientXMPP):
             return
         delayed = msg.xml.find("{urn:xmpp:delay}delay") is not None
         incoming = handling.Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "", delayed)
-        self.send_chat_state(sender, "composing")
+        if self.typing.started(str(sender)):
+            self.send_chat_state(sender, "composing")
         done = functools.partial(self._on_handled, incoming, self.acks.hold())
         self.db.submit(sender.bare, handling.handle_messages, incoming, done)
 
@@ -453,7 +495,7 @@ class GatewayBot(ClientXMPP):
         bare = JID(incoming.sender).bare
         if bare not in self.delay_noticed:
             self.delay_noticed.add(bare)
-            self.reply_text(incoming.sender, handling.saving_delayed_notice())
+            self.reply_text(incoming.sender, handling.saving_delayed_notice(), "composing")
         delay = self.db_backoff.next_delay()
         log.warning("database unavailable for a message from %s; trying again in %.1f s", bare, delay)
         retry = dataclasses.replace(incoming, delayed=True)
@@ -470,9 +512,12 @@ class GatewayBot(ClientXMPP):
             log.error("handling a message from %s failed", incoming.sender, exc_info=outcome)
             with translation.override(settings.LANGUAGE_CODE):
                 outcome = handling.Reply(_("Sorry, something went wrong; please try again later."))
+        if outcome.awaiting_confirmation:
+            return  # still in flight: its confirmation answers it
+        state = self.typing.finished(incoming.sender)
         if outcome.text:
-            self.reply_text(incoming.sender, outcome.text)
-        elif not outcome.awaiting_confirmation:
+            self.reply_text(incoming.sender, outcome.text, state)
+        elif state == "active":
             self.send_chat_state(incoming.sender, "active")
 
     def _on_backlog(self, full: bool) -> None:
@@ -504,9 +549,9 @@ class GatewayBot(ClientXMPP):
         msg["chat_state"] = state
         msg.send()
 
-    def reply_text(self, to: JID | str, text: str) -> None:
+    def reply_text(self, to: JID | str, text: str, state: str = "active") -> None:
         msg = self.make_message(mto=to, mbody=text, mtype="chat")
-        msg["chat_state"] = "active"
+        msg["chat_state"] = state
         msg.send()
 
     async def _on_subscribe(self, presence: Any) -> None:
@@ -624,7 +669,7 @@ class GatewayBot(ClientXMPP):
             save_id, to = int(fields.get("save") or 0), fields.get("to", "")
             if save_id in unsent and to:
                 unsent.discard(save_id)  # the same save twice in one read: sent once
-                self.reply_text(self._reply_address(to), fields.get("body", ""))
+                self.reply_text(self._reply_address(to), fields.get("body", ""), self.typing.finished(to))
                 sent.append(save_id)
             handled.append(entry_id)
         if sent:

@@ -189,6 +189,21 @@ def test_a_saved_url_is_confirmed_with_its_title(gateway, chat_user, celery_work
     assert reply.sender.endswith("/favsite")
 
 
+def test_one_composing_covers_links_sent_in_a_row_and_the_last_confirmation_ends_it(
+    gateway, chat_user, celery_worker, page_server
+):
+    _user, person = linked_person(chat_user)
+    page_server.route("/slow", body="<title>Slow</title>", hang=1.5)
+    page_server.route("/fast", body="<title>Fast</title>")
+    person.send(gateway.jid, page_server.url("/slow"))
+    person.send(gateway.jid, page_server.url("/fast"))
+    last = person.wait_for_message(lambda m: m.body.startswith("Saved: Slow"))
+    first = person.wait_for_message(lambda m: m.body.startswith("Saved: Fast"))
+    assert (first.chat_state, last.chat_state) == ("composing", "active")
+    states = [m.chat_state for m in person.messages if not m.body]
+    assert states == ["composing"]
+
+
 def test_several_urls_get_one_confirmation_listing_them(gateway, chat_user, celery_worker, page_server):
     user, person = linked_person(chat_user)
     page_server.route("/one", body="<title>One</title>")

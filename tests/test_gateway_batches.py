@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bookmarks.models import Bookmark
 from imgateway import outbox
-from imgateway.bot import DbPool
+from imgateway.bot import DbPool, Typing
 from imgateway.handling import DatabaseUnavailable, Incoming, handle_messages, slow_down_notice
 from imgateway.linking import link_verified, start_link
 from imgateway.models import ChatSave, HandledCommand, LinkedJid
@@ -341,3 +341,21 @@ def test_messages_the_server_holds_unacknowledged_past_the_mark_stop_reading_too
 def test_a_full_backlog_asks_to_stop_reading_until_it_drains():
     _outcomes, pressure = run_pool([("a@x", echo_batch, i) for i in range(10)], shards=1, high_water=4, low_water=2)
     assert pressure == [True, False]
+
+
+def test_typing_is_shown_once_for_saves_in_a_row_and_ended_by_the_last_answer():
+    typing = Typing()
+    assert [typing.started("a@x/phone"), typing.started("a@x/phone"), typing.started("b@x/pc")] == [True, False, True]
+    assert [typing.finished("a@x/phone"), typing.finished("a@x/phone"), typing.finished("b@x/pc")] == [
+        "composing",
+        "active",
+        "active",
+    ]
+
+
+def test_typing_remembers_a_bounded_number_of_senders():
+    typing = Typing(max_entries=1)
+    typing.started("a@x/phone")
+    assert typing.started("b@x/pc") and typing.started("b@x/pc")  # not counted: each shows composing
+    assert typing.finished("b@x/pc") == "active"
+    assert typing.finished("a@x/phone") == "active"
