@@ -269,6 +269,9 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=50.0)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=8, help="Celery worker threads")
+    parser.add_argument(
+        "--worker-processes", type=int, default=1, help="Celery worker processes, each with --workers threads"
+    )
     parser.add_argument("--postgres", action="store_true", help=f"use a throw-away database on {PG_ADMIN_URL}'s server")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--echo-bot", nargs=4, metavar=("JID", "PASSWORD", "HOST", "PORT"), help=argparse.SUPPRESS)
@@ -339,10 +342,17 @@ def main() -> None:
         }
         log = open(tmp / "processes.log", "ab")  # noqa: SIM115
         worker_cmd = [PY, "-m", "celery", "-A", "favsite", "worker", "-Q", "fetch,celery", "-P", "threads"]
-        worker = subprocess.Popen(
-            [*worker_cmd, "-c", str(args.workers), "-l", "WARNING"], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
-        processes.append(worker)
+        workers = [
+            subprocess.Popen(
+                [*worker_cmd, "-c", str(args.workers), "-n", f"bench{number}@%h", "-l", "WARNING"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )  # fmt: skip
+            for number in range(args.worker_processes)
+        ]
+        processes.extend(workers)
         gateway = subprocess.Popen(
             [PY, "manage.py", "run_imgateway"], cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"}, stdout=log, stderr=log
         )
@@ -364,7 +374,7 @@ def main() -> None:
         print(f"ingest benchmark: {args.users} users, {os.cpu_count()} CPUs, database {database_url.split(':')[0]}")
         pids = {
             "gateway": gateway.pid,
-            "worker": worker.pid,
+            **{f"worker{number or ''}": worker.pid for number, worker in enumerate(workers)},
             "prosody": prosody.process.pid,
             "redis": redis_pid(),
             "pages": pages.pid,

@@ -235,7 +235,14 @@ XMPP_ROSTER_MAX_STRANGERS = env_int("XMPP_ROSTER_MAX_STRANGERS", 200, minimum=0)
 # The gateway stops reading from the server past this many messages it has not
 # finished (acknowledged); it must stay below the server's smacks_max_queue_size
 # (Prosody: 500 by default, 25,000 in our configs), or the oldest are dropped there.
-XMPP_MAX_UNACKED = env_int("XMPP_MAX_UNACKED", 20_000, minimum=10)
+# Waiting messages cost the gateway memory (about 2.4 KB each); the server keeps
+# the rest of a flood until they are read (docs/PERFORMANCE.md, ingest).
+XMPP_MAX_UNACKED = env_int("XMPP_MAX_UNACKED", 1000, minimum=10)
+# Threads the gateway does its database work in. One writes a whole batch of
+# waiting messages in a few statements (SQLite takes one writer at a time
+# anyway); each more costs about 3 MB (a thread, a connection and its cache) and
+# helps only when a slow command would otherwise hold up others' saves.
+XMPP_DB_THREADS = env_int("XMPP_DB_THREADS", 1, minimum=1)
 # Prefix of the gateway's Redis keys (the confirmation stream, notice limits);
 # separate sites or test runs sharing one Redis use different prefixes.
 XMPP_REDIS_PREFIX = env_str("XMPP_REDIS_PREFIX", "favsite:im")

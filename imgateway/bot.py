@@ -352,6 +352,7 @@ class GatewayBot(ClientXMPP):
 
     def start(self) -> None:
         self.db = self.db or DbPool(
+            shards=settings.XMPP_DB_THREADS,
             high_water=settings.XMPP_MAX_UNACKED,
             low_water=settings.XMPP_MAX_UNACKED // 2,
             on_pressure=self._on_backlog,

@@ -29,7 +29,7 @@ smacks_hibernation_time = 600
 -- mod_offline, which delivers them again: keep both modules. mod_smacks keeps
 -- only the newest smacks_max_queue_size unacknowledged stanzas (default 500),
 -- so leave room for the gateway's backlog: the gateway's XMPP_MAX_UNACKED
--- (20000 by default) must stay below this.
+-- (1000 by default) must stay below this.
 smacks_max_queue_size = 25000
 archive_expires_after = "1w"
 
