@@ -19,6 +19,12 @@ safe to run twice (only its database effects are rolled back).
 Inside a caller's transaction a work runs alone at once: what it writes must
 commit with the caller's, not with other threads'.
 
+``together``: whether to group at all, asked on each write. A database
+that runs transactions side by side (PostgreSQL) gains little from it and
+loses more: the thread that writes for the others waits for Python's GIL
+after every statement while they run, so on PostgreSQL each work is written
+alone, at once (``bookmarks.services`` decides).
+
 ``scopes``: context managers the writing thread enters around each group's
 transaction and its commit hooks (the gateway's outbox sends the
 confirmations a group's hooks queue in one Redis round trip).
@@ -54,8 +60,9 @@ class _Entry:
 
 
 class GroupCommit:
-    def __init__(self, max_batch: int = 64) -> None:
+    def __init__(self, max_batch: int = 64, together: Callable[[], bool] = lambda: True) -> None:
         self.max_batch = max_batch
+        self.together = together
         self.scopes: list[Callable[[], AbstractContextManager]] = []
         self.cond = threading.Condition()
         self.queue: list[_Entry] = []
@@ -66,6 +73,9 @@ class GroupCommit:
         if connection.in_atomic_block:
             return work()
         entry = _Entry(work)
+        if not self.together():
+            self._write([entry])
+            return entry.outcome()
         with self.cond:
             self.queue.append(entry)
             while self.writing and not entry.done:
@@ -78,10 +88,7 @@ class GroupCommit:
                 batch.append(entry)
             self.queue = [waiting for waiting in self.queue if waiting not in batch]
         try:
-            with contextlib.ExitStack() as stack:
-                for scope in self.scopes:
-                    stack.enter_context(scope())
-                _write(batch)
+            self._write(batch)
         finally:
             with self.cond:
                 for written in batch:
@@ -89,6 +96,12 @@ class GroupCommit:
                 self.writing = False
                 self.cond.notify_all()
         return entry.outcome()
+
+    def _write(self, batch: list[_Entry]) -> None:
+        with contextlib.ExitStack() as stack:
+            for scope in self.scopes:
+                stack.enter_context(scope())
+            _write(batch)
 
 
 def _write(batch: list[_Entry]) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -413,7 +413,7 @@ def record_metadata(
 
 # Fetch results of this process's threads, written together. Apps add scopes
 # around each group's commit (imgateway.apps: confirmations sent together).
-fetch_results = GroupCommit()
+fetch_results = GroupCommit(together=lambda: connection.vendor == "sqlite")
 
 
 def _write_result(

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bookmarks.models import Bookmark
 from imgateway import outbox
-from imgateway.bot import DbPool, Typing
+from imgateway.bot import DbPool, Typing, trim_heap
 from imgateway.handling import DatabaseUnavailable, Incoming, handle_messages, slow_down_notice
 from imgateway.linking import link_verified, start_link
 from imgateway.models import ChatSave, HandledCommand, LinkedJid
@@ -359,3 +359,8 @@ def test_typing_remembers_a_bounded_number_of_senders():
     assert typing.started("b@x/pc") and typing.started("b@x/pc")  # not counted: each shows composing
     assert typing.finished("b@x/pc") == "active"
     assert typing.finished("a@x/phone") == "active"
+
+
+def test_the_heap_can_be_trimmed_on_this_system():
+    # glibc (Debian, the Docker image): the gateway gives memory back after a flood.
+    assert trim_heap()

@@ -76,3 +76,11 @@ def test_inside_a_callers_transaction_the_write_is_the_callers():
         GroupCommit().run(tag_writer(owner, "rolled back with the caller"))
         raise RuntimeError("the caller changes its mind")
     assert not Tag.objects.filter(owner=owner).exists()
+
+
+def test_without_grouping_each_write_is_its_own_transaction():
+    owner = make_user()
+    names = ["one", "taken", "two"]
+    Tag.objects.create(owner=owner, name="taken")
+    outcomes = in_threads(GroupCommit(together=lambda: False), [tag_writer(owner, name) for name in names])
+    assert isinstance(outcomes[1], IntegrityError) and [outcomes[0], outcomes[2]] == ["one", "two"]
