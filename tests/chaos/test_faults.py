@@ -119,13 +119,15 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
     received: dict[str, list[str]] = {person.jid: [] for person in people}
     faults: list[str] = []
 
-    def send_batch(name: str, hang: float = 0.0) -> None:
+    def send_batch(name: str, hang: float = 0.0, receipt: bool = False) -> set[str]:
+        ids = set()
         for index in range(PER_BATCH):
             for person in people:
                 title = f"{name} {index} for {person.user}"
                 url = page_server.route(f"/{name}/{person.user}/{index}", body=f"<title>{title}</title>", hang=hang)
-                person.send(gateway.jid, url)
+                ids.add(person.send(gateway.jid, url, receipt=receipt))
                 sent[url] = (person.jid, title)
+        return ids
 
     def saved_count() -> int:
         return Bookmark.objects.filter(url__in=list(sent)).count()
@@ -170,15 +172,15 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
         people[:] = again
 
         # 4. the gateway dies with links received and not saved: their saves wait on a
-        # lock the test holds, and "composing" says the gateway has each of them. The
-        # server keeps what the gateway never acknowledged and delivers it again.
-        def composing() -> int:
-            return sum(m.chat_state == "composing" for person in people for m in list(person.messages))
+        # lock the test holds, and a receipt (XEP-0184, sent on arrival) says the gateway
+        # has each of them. The server keeps what the gateway never acknowledged and
+        # delivers it again.
+        def receipted(ids: set[str]) -> int:
+            return sum(m.receipt in ids for person in people for m in list(person.messages))
 
-        before = composing()
         with bookmark_writes_blocked():
-            send_batch("four")
-            wait_for(composing, lambda n: n >= before + PER_BATCH * PEOPLE, timeout=30 * SLACK)
+            ids = send_batch("four", receipt=True)
+            wait_for(lambda: receipted(ids), lambda n: n == len(ids), timeout=30 * SLACK)
             in_flight = len(missing())
             gateway.kill()
         faults.append(f"gateway SIGKILL with {in_flight} links received and not saved")
