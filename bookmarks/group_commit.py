@@ -45,13 +45,17 @@ log = logging.getLogger(__name__)
 
 
 class _Entry:
-    __slots__ = ("work", "done", "result", "error")
+    __slots__ = ("work", "done", "result", "result_set", "error")
 
     def __init__(self, work: Callable[[], Any]) -> None:
         self.work = work
         self.done = False
         self.result: Any = None
+        self.result_set = False
         self.error: BaseException | None = None
+
+    def set_result(self, result: Any) -> None:
+        self.result, self.result_set = result, True
 
     def outcome(self) -> Any:
         if self.error is not None:
@@ -74,7 +78,7 @@ class GroupCommit:
             return work()
         entry = _Entry(work)
         if not self.together():
-            self._write([entry])
+            self._write([entry])  # an error of a scope is raised here
             return entry.outcome()
         with self.cond:
             self.queue.append(entry)
@@ -89,6 +93,10 @@ class GroupCommit:
             self.queue = [waiting for waiting in self.queue if waiting not in batch]
         try:
             self._write(batch)
+        except BaseException as exc:  # a scope failed: every work not answered gets the error
+            for written in batch:
+                if written.error is None and not written.result_set:
+                    written.error = exc
         finally:
             with self.cond:
                 for written in batch:
@@ -115,11 +123,11 @@ def _write(batch: list[_Entry]) -> None:
                 connection.close()
         else:
             for entry, result in zip(batch, results, strict=True):
-                entry.result = result
+                entry.set_result(result)
             return
     for entry in batch:
         try:
             with transaction.atomic():
-                entry.result = entry.work()
+                entry.set_result(entry.work())
         except BaseException as exc:  # handed to the thread that asked, re-raised there
             entry.error = exc

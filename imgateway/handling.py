@@ -475,9 +475,16 @@ def _save_planned(plans: list[_SavePlan]) -> list[Reply]:
     """
     replies: list[Reply] = [Reply(None)] * len(plans)
     with transaction.atomic(savepoint=False):
-        live = [
-            index for index, plan in enumerate(plans) if not _delivered_again(plan.bare, plan.incoming, plan.parsed)
-        ]
+        live = []
+        seen: set[tuple[str, str]] = set()  # a copy of a message of this very batch has no record yet
+        for index, plan in enumerate(plans):
+            key = (plan.bare, plan.incoming.message_id)
+            if plan.incoming.delayed and plan.incoming.message_id and key in seen:
+                continue
+            if not _delivered_again(plan.bare, plan.incoming, plan.parsed):
+                live.append(index)
+                if plan.incoming.message_id:
+                    seen.add(key)
         prepared = [entry for index in live for entry in plans[index].entries if not isinstance(entry, str)]
         results = iter(services.save_prepared(prepared))
         records: list[tuple[ChatSave, list[Bookmark]]] = []

@@ -119,7 +119,10 @@ def _add_all(confirmations: list[tuple[ChatSave, list[ChatSaveItem] | None]]) ->
     try:
         with redis_client().pipeline(transaction=False) as pipe:
             for chat_save, items in confirmations:
-                _xadd(pipe, chat_save, items)
+                try:
+                    _xadd(pipe, chat_save, items)
+                except Exception:  # one that cannot be written must not hold back the others
+                    log.exception("could not write confirmation %s; the sweep tries again", chat_save.pk)
             pipe.execute()
     except redis.RedisError:
         # The sweep queues them again later (RESEND_AFTER): the rows are the durable record.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import threading
 from datetime import timedelta
@@ -15,7 +16,7 @@ from django.utils import timezone
 from bookmarks.models import Bookmark
 from imgateway import outbox
 from imgateway.bot import DbPool, Typing, trim_heap
-from imgateway.handling import DatabaseUnavailable, Incoming, handle_messages, slow_down_notice
+from imgateway.handling import DatabaseUnavailable, Incoming, Reply, handle_messages, slow_down_notice
 from imgateway.linking import link_verified, start_link
 from imgateway.models import ChatSave, HandledCommand, LinkedJid
 from imgateway.tasks import resend_confirmations
@@ -364,3 +365,13 @@ def test_typing_remembers_a_bounded_number_of_senders():
 def test_the_heap_can_be_trimmed_on_this_system():
     # glibc (Debian, the Docker image): the gateway gives memory back after a flood.
     assert trim_heap()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_delivered_again_in_the_same_batch_as_its_original_is_dropped(alice):
+    original = message("https://example.com/twice")
+    copy = dataclasses.replace(original, delayed=True)
+    outcomes = handle_messages([original, copy])
+    assert outcomes[0].awaiting_confirmation
+    assert outcomes[1] == Reply(None)
+    assert ChatSave.objects.count() == 1

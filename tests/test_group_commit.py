@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -84,3 +85,18 @@ def test_without_grouping_each_write_is_its_own_transaction():
     Tag.objects.create(owner=owner, name="taken")
     outcomes = in_threads(GroupCommit(together=lambda: False), [tag_writer(owner, name) for name in names])
     assert isinstance(outcomes[1], IntegrityError) and [outcomes[0], outcomes[2]] == ["one", "two"]
+
+
+def test_a_scope_that_fails_before_writing_fails_every_write_of_its_group():
+    owner = make_user()
+    group = GroupCommit()
+
+    @contextlib.contextmanager
+    def broken():
+        raise RuntimeError("the scope failed")
+        yield
+
+    group.scopes.append(broken)
+    outcomes = in_threads(group, [tag_writer(owner, name) for name in ("one", "two", "three")])
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
+    assert not Tag.objects.filter(owner=owner).exists()
