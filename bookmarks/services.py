@@ -9,12 +9,10 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -28,6 +26,7 @@ from bookmarks.entries import BookmarkEntry
 from bookmarks.group_commit import GroupCommit
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, clean_url, normalize_url, url_hash
+from bookmarks.sent_together import SentTogether
 from bookmarks.signals import bookmark_fetch_recorded, bookmark_fetched
 
 if TYPE_CHECKING:  # the fetcher (lxml, charset_normalizer) is the worker's; the gateway never loads it
@@ -104,18 +103,7 @@ def parse_tags(raw: str | Iterable[str]) -> list[str]:
     return names
 
 
-def save_url(
-    user: AbstractBaseUser,
-    url: str,
-    *,
-    title: str = "",
-    tags: str | Iterable[str] = (),
-    note: str = "",
-    source: str = Bookmark.Source.WEB,
-    added_at: datetime | None = None,
-    is_private: bool | None = None,
-    unread: bool | None = None,
-) -> SaveResult:
+def save_url(user: AbstractBaseUser, url: str, **options: Any) -> SaveResult:
     """Save ``url`` for ``user``; re-saving a URL they have updates that bookmark.
 
     1. The URL is checked (``InvalidURL`` with a readable message) and keyed.
@@ -125,12 +113,10 @@ def save_url(
     Concurrent saves of one URL end in one row: the loser of the insert race
     updates the winner's row (a re-save is the same path: the insert comes
     first and the unique key turns it into no row, ``bookmarks.insert_sql``).
+    ``options``: those of ``prepare_save`` (title, tags, note, source,
+    added_at, is_private, unread).
     """
-    prepared = prepare_save(
-        user, url, title=title, tags=tags, note=note, source=source, added_at=added_at,
-        is_private=is_private, unread=unread,
-    )  # fmt: skip
-    return save_prepared([prepared])[0]
+    return save_prepared([prepare_save(user, url, **options)])[0]
 
 
 @dataclass
@@ -286,41 +272,7 @@ def queue_fetch(bookmark_id: int) -> None:
     Inside ``fetches_sent_together()`` the committed ones are sent when that
     block ends, all at once.
     """
-    transaction.on_commit(lambda: _committed_fetch(bookmark_id))
-
-
-_together = threading.local()
-
-
-@contextmanager
-def fetches_sent_together() -> Iterator[None]:
-    """Fetches queued by transactions that commit inside this block are sent when it ends, in one go.
-
-    The gateway saves a batch of chat messages per call: sending their
-    fetch tasks through one producer and one Redis round trip instead of one
-    publish each costs about a third of the CPU (a publish was a third of the
-    gateway's CPU per URL). A rolled-back transaction sends nothing, as with
-    ``queue_fetch`` alone (Django drops its commit hooks). Nested blocks join
-    the outer one.
-    """
-    if getattr(_together, "ids", None) is not None:
-        yield
-        return
-    _together.ids = []
-    try:
-        yield
-    finally:
-        ids, _together.ids = _together.ids, None
-        if ids:
-            _send_fetches(ids)
-
-
-def _committed_fetch(bookmark_id: int) -> None:
-    ids = getattr(_together, "ids", None)
-    if ids is None:
-        _send_fetches([bookmark_id])
-    else:
-        ids.append(bookmark_id)
+    transaction.on_commit(lambda: fetches_sent_together.add(bookmark_id))
 
 
 def _send_fetches(bookmark_ids: list[int]) -> None:
@@ -330,6 +282,14 @@ def _send_fetches(bookmark_ids: list[int]) -> None:
         send_fetches(bookmark_ids)
     except Exception:  # the rows stay pending; the beat sweep queues them again later
         logger.warning("could not queue fetch_metadata for %s; the sweep will retry", bookmark_ids, exc_info=True)
+
+
+# ``with fetches_sent_together():`` fetches queued by transactions that commit
+# inside the block are sent when it ends, through one producer and one Redis
+# round trip. The gateway saves a batch of chat messages per call; a publish
+# each was a third of its CPU per URL. A rolled-back transaction sends
+# nothing, as with ``queue_fetch`` alone (Django drops its commit hooks).
+fetches_sent_together = SentTogether(_send_fetches)
 
 
 def refresh_metadata(bookmark: Bookmark) -> Bookmark:

@@ -16,11 +16,8 @@ A confirmation is sent once: the gateway skips entries whose save is sent.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import redis
@@ -31,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from bookmarks.models import Bookmark, Preferences
 from bookmarks.preferences import speaking_to
+from bookmarks.sent_together import SentTogether
 from imgateway.handling import fresh_connection, redis_client
 from imgateway.models import ChatSave, ChatSaveItem
 
@@ -83,36 +81,8 @@ def _unfinished(items: list[ChatSaveItem]) -> bool:
     return any(item.bookmark is not None and item.bookmark.status == Bookmark.Status.PENDING for item in items)
 
 
-_together = threading.local()
-
-
-@contextlib.contextmanager
-def confirmations_sent_together() -> Iterator[None]:
-    """Confirmations queued by commits inside this block go on the stream when it ends, in one round trip.
-
-    The worker writes the results of fetches finishing at once in one
-    transaction (``bookmarks.group_commit``); one XADD each after it was a
-    fifth of the worker's time with the GIL in the ingest benchmark. Nested
-    blocks join the outer one.
-    """
-    if getattr(_together, "pending", None) is not None:
-        yield
-        return
-    _together.pending = []
-    try:
-        yield
-    finally:
-        pending, _together.pending = _together.pending, None
-        if pending:
-            _add_all(pending)
-
-
 def _add_to_stream(chat_save: ChatSave, items: list[ChatSaveItem]) -> None:
-    pending = getattr(_together, "pending", None)
-    if pending is not None:
-        pending.append((chat_save, items))
-    else:
-        _add_all([(chat_save, items)])
+    confirmations_sent_together.add((chat_save, items))
 
 
 def _add_all(confirmations: list[tuple[ChatSave, list[ChatSaveItem] | None]]) -> None:
@@ -127,6 +97,14 @@ def _add_all(confirmations: list[tuple[ChatSave, list[ChatSaveItem] | None]]) ->
     except redis.RedisError:
         # The sweep queues them again later (RESEND_AFTER): the rows are the durable record.
         log.warning("could not queue confirmations %s", [save.pk for save, _items in confirmations], exc_info=True)
+
+
+# ``with confirmations_sent_together():`` confirmations queued by commits inside
+# the block go on the stream when it ends, in one pipeline. The worker writes
+# the results of fetches finishing at once in one transaction
+# (``bookmarks.group_commit``, a scope of it); one XADD each after it was a
+# fifth of the worker's time with the GIL in the ingest benchmark.
+confirmations_sent_together = SentTogether(_add_all)
 
 
 @functools.lru_cache(maxsize=4)
