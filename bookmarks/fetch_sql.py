@@ -1,7 +1,8 @@
 """The statements of a page fetch, as single SQL statements built once.
 
 Every fetch reads its row (``bookmarks.services.begin_fetch``) and writes its
-result, counting the attempt (``record_metadata``); a task delivered again
+result, counting the attempt (``record_metadata``: the results of fetches
+ending together in one statement); a task delivered again
 after its worker died first counts the lost attempt (``claim_pending``).
 Through the ORM those cost more in Python than
 in the database: building the filter and compiling the UPDATE was about 85%
@@ -19,13 +20,15 @@ Only ``bookmarks.services`` calls these.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 
 from django.db import connection
 
 from bookmarks.models import Bookmark
+
+CHUNK = 64  # results per UPDATE: a group commit's largest group
 
 
 def _quote(name: str) -> str:
@@ -71,23 +74,66 @@ def claim_pending(bookmark_id: int, now: datetime) -> Bookmark | None:
 
 
 @lru_cache(maxsize=32)
-def _result_sql(vendor: str, names: tuple[str, ...], same_url: bool) -> str:
+def _results_sql(vendor: str, names: tuple[str, ...], same_url: bool, rows: int) -> str:
+    """One UPDATE for ``rows`` results of one shape: the values come as a derived table joined on the id."""
+    table = _quote(Bookmark._meta.db_table)
     attempts = _quote("fetch_attempts")
-    values = [f"{_quote(Bookmark._meta.get_field(name).column)} = %s" for name in names]
-    columns = ", ".join([f"{attempts} = {attempts} + 1", *values])
-    where = f"{_quote('id')} = %s AND {_quote('status')} = %s"
+    given = ["id", *names, *(["url"] if same_url else [])]
+    values = ", ".join(["%s"] * len(given))
+    first = ", ".join(f"%s AS {_quote(f'v_{name}')}" for name in given)
+    derived = " UNION ALL ".join([f"SELECT {first}", *[f"SELECT {values}"] * (rows - 1)])
+    assigned = [f"{_quote(Bookmark._meta.get_field(name).column)} = {_value(vendor, name)}" for name in names]
+    columns = ", ".join([f"{attempts} = {attempts} + 1", *assigned])
+    where = f"{table}.{_quote('id')} = v.{_quote('v_id')} AND {table}.{_quote('status')} = %s"
     if same_url:
-        where += f" AND {_quote('url')} = %s"
-    return f"UPDATE {_quote(Bookmark._meta.db_table)} SET {columns} WHERE {where}"  # noqa: S608 (names only)
+        where += f" AND {table}.{_quote('url')} = v.{_quote('v_url')}"
+    return (
+        f"UPDATE {table} SET {columns} FROM ({derived}) AS v "  # noqa: S608 (names only)
+        f"WHERE {where} RETURNING {table}.{_quote('id')}"
+    )
 
 
-def update_pending(bookmark_id: int, fields: Mapping[str, object], url: str | None = None) -> bool:
-    """Set ``fields`` and count an attempt if the bookmark is still pending (and still has ``url``, if given)."""
-    names = tuple(fields)
-    params = [_prep(name, fields[name]) for name in names]
-    params += [bookmark_id, Bookmark.Status.PENDING.value]
-    if url is not None:
-        params.append(url)
+_UNTYPED = {"CharField", "TextField", "URLField"}
+
+
+def _value(vendor: str, name: str) -> str:
+    # PostgreSQL types a derived table's column from its values: one holding
+    # only NULLs is text, which an integer or timestamp column refuses. Text
+    # goes in uncast, so a value too long for its column is still an error.
+    field = Bookmark._meta.get_field(name)
+    column = f"v.{_quote(f'v_{name}')}"
+    if vendor != "postgresql" or field.get_internal_type() in _UNTYPED:
+        return column
+    return f"CAST({column} AS {field.db_type(connection)})"
+
+
+def update_pending_many(results: Sequence[tuple[int, Mapping[str, object], str | None]]) -> set[int]:
+    """Write fetch results, ``(bookmark id, fields, url or None)`` each: set ``fields`` and count an attempt
+    on each bookmark still pending (and still at ``url``, if given). The ids written.
+
+    Results of one shape (the same fields, a url or not) go in one statement.
+    A bookmark given twice is written by the first only: the second, run after
+    it, would have found it no longer pending.
+    """
+    shapes: dict[tuple[tuple[str, ...], bool], list[tuple[int, Mapping[str, object], str | None]]] = {}
+    seen: set[int] = set()
+    for result in results:
+        if result[0] not in seen:
+            seen.add(result[0])
+            shapes.setdefault((tuple(result[1]), result[2] is not None), []).append(result)
+    written: set[int] = set()
+    pending = Bookmark.Status.PENDING.value
     with connection.cursor() as cursor:
-        cursor.execute(_result_sql(connection.vendor, names, url is not None), params)
-        return cursor.rowcount == 1
+        for (names, same_url), rows in shapes.items():
+            for start in range(0, len(rows), CHUNK):
+                chunk = rows[start : start + CHUNK]
+                params: list[object] = []
+                for bookmark_id, fields, url in chunk:
+                    params.append(bookmark_id)
+                    params.extend(_prep(name, fields[name]) for name in names)
+                    if same_url:
+                        params.append(url)
+                params.append(pending)
+                cursor.execute(_results_sql(connection.vendor, names, same_url, len(chunk)), params)
+                written.update(row[0] for row in cursor.fetchall())
+    return written

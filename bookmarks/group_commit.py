@@ -7,23 +7,26 @@ back from the other threads; on PostgreSQL each pays its own BEGIN and
 COMMIT. In the ingest benchmark the worker's threads spent most of their time
 waiting for that lock (docs/PERFORMANCE.md, ingest).
 
-``GroupCommit.run(work)``: the first thread to arrive writes, in one
-transaction, its own work and whatever other threads queued meanwhile; they
-wait and get their own result (or exception) once it committed. Work that
-arrives while a transaction is being written waits for the next one, written
-by one of its own threads. If the shared transaction fails, every work in it
-is run again alone, in a transaction of its own, so one failing work gets its
-own exception and costs the others nothing but a second try. A work must be
-safe to run twice (only its database effects are rolled back).
+``GroupCommit(write)``, then ``run(item)`` from any thread: the first thread
+to arrive calls ``write(items)`` once, in one transaction, with its own item
+and whatever other threads queued meanwhile; they wait and get their own
+result (``write`` returns one per item, in order) or exception once it
+committed. ``write`` handles the group as a set, in a fixed number of
+statements however many items it holds: each statement gives up the GIL, and
+taking it back while the other threads parse pages costs up to 5 ms, so a
+statement per item made the writing thread the worker's bottleneck. Items
+that arrive while a group is being written wait for the next one, written by
+one of their own threads. If the group's transaction fails, each item is
+written again alone (``write([item])``), in a transaction of its own, so one
+failing item gets its own exception and costs the others nothing but a second
+try. ``write`` must be safe to run twice (only its database effects are
+rolled back).
 
-Inside a caller's transaction a work runs alone at once: what it writes must
-commit with the caller's, not with other threads'.
+Inside a caller's transaction an item is written alone at once: what it
+writes must commit with the caller's, not with other threads'.
 
-``together``: whether to group at all, asked on each write. A database
-that runs transactions side by side (PostgreSQL) gains little from it and
-loses more: the thread that writes for the others waits for Python's GIL
-after every statement while they run, so on PostgreSQL each work is written
-alone, at once (``bookmarks.services`` decides).
+``together``: whether to group at all, asked on each write
+(``bookmarks.services`` decides).
 
 ``scopes``: context managers the writing thread enters around each group's
 transaction and its commit hooks (the gateway's outbox sends the
@@ -37,18 +40,21 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import DatabaseError, connection, transaction
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 
 class _Entry:
-    __slots__ = ("work", "done", "result", "result_set", "error")
+    __slots__ = ("item", "done", "result", "result_set", "error")
 
-    def __init__(self, work: Callable[[], Any]) -> None:
-        self.work = work
+    def __init__(self, item: Any) -> None:
+        self.item = item
         self.done = False
         self.result: Any = None
         self.result_set = False
@@ -63,8 +69,11 @@ class _Entry:
         return self.result
 
 
-class GroupCommit:
-    def __init__(self, max_batch: int = 64, together: Callable[[], bool] = lambda: True) -> None:
+class GroupCommit(Generic[T, R]):
+    def __init__(
+        self, write: Callable[[list[T]], list[R]], max_batch: int = 64, together: Callable[[], bool] = lambda: True
+    ) -> None:
+        self.write = write
         self.max_batch = max_batch
         self.together = together
         self.scopes: list[Callable[[], AbstractContextManager]] = []
@@ -72,11 +81,11 @@ class GroupCommit:
         self.queue: list[_Entry] = []
         self.writing = False
 
-    def run(self, work: Callable[[], Any]) -> Any:
-        """``work()`` in a transaction that commits before this returns; its result, or its exception."""
+    def run(self, item: T) -> R:
+        """``item`` written in a transaction that commits before this returns; its result, or its exception."""
         if connection.in_atomic_block:
-            return work()
-        entry = _Entry(work)
+            return self.write([item])[0]
+        entry = _Entry(item)
         if not self.together():
             self._write([entry])  # an error of a scope is raised here
             return entry.outcome()
@@ -93,7 +102,7 @@ class GroupCommit:
             self.queue = [waiting for waiting in self.queue if waiting not in batch]
         try:
             self._write(batch)
-        except BaseException as exc:  # a scope failed: every work not answered gets the error
+        except BaseException as exc:  # a scope failed: every item not answered gets the error
             for written in batch:
                 if written.error is None and not written.result_set:
                     written.error = exc
@@ -109,25 +118,24 @@ class GroupCommit:
         with contextlib.ExitStack() as stack:
             for scope in self.scopes:
                 stack.enter_context(scope())
-            _write(batch)
+            self._write_group(batch)
 
-
-def _write(batch: list[_Entry]) -> None:
-    if len(batch) > 1:
-        try:
-            with transaction.atomic():
-                results = [entry.work() for entry in batch]
-        except Exception as exc:
-            log.info("a group of %d writes failed (%r); writing each alone", len(batch), exc)
-            if isinstance(exc, DatabaseError) and not connection.is_usable():
-                connection.close()
-        else:
-            for entry, result in zip(batch, results, strict=True):
-                entry.set_result(result)
-            return
-    for entry in batch:
-        try:
-            with transaction.atomic():
-                entry.set_result(entry.work())
-        except BaseException as exc:  # handed to the thread that asked, re-raised there
-            entry.error = exc
+    def _write_group(self, batch: list[_Entry]) -> None:
+        if len(batch) > 1:
+            try:
+                with transaction.atomic():
+                    results = self.write([entry.item for entry in batch])
+            except Exception as exc:
+                log.info("a group of %d writes failed (%r); writing each alone", len(batch), exc)
+                if isinstance(exc, DatabaseError) and not connection.is_usable():
+                    connection.close()
+            else:
+                for entry, result in zip(batch, results, strict=True):
+                    entry.set_result(result)
+                return
+        for entry in batch:
+            try:
+                with transaction.atomic():
+                    entry.set_result(self.write([entry.item])[0])
+            except BaseException as exc:  # handed to the thread that asked, re-raised there
+                entry.error = exc

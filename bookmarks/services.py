@@ -6,13 +6,12 @@ functions; none of them saves a ``Bookmark`` by itself.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -342,58 +341,78 @@ def record_metadata(
     running a fetch twice changes nothing more.
     The title the person typed (``title``) is never touched. ``bookmark``
     (the row ``begin_fetch`` returned) saves reading it again: one
-    conditional UPDATE is the whole write, which is what lets one worker
-    keep up with hundreds of fetches a second.
+    conditional UPDATE is the whole write, shared with the results other
+    threads finish at the same moment (``fetch_results``), which is what lets
+    one worker keep up with hundreds of fetches a second.
     """
-    now = timezone.now()
-    fields: dict[str, object] = {
-        "http_status": metadata.http_status,
-        "fetch_error": (metadata.error or "")[:500],
-        "updated_at": now,
-    }
-    if final:
-        fields.update(final_url=metadata.final_url, fetched_at=now, status=Bookmark.Status.FAILED)
-        if metadata.ok:
-            fields.update(
-                status=Bookmark.Status.OK,
-                page_title=metadata.title[:500],
-                description=metadata.description,
-                site_name=metadata.site_name[:200],
-                favicon_url=metadata.favicon_url,
-                image_url=metadata.image_url,
-            )
-        # A failed fetch keeps any earlier page title; display_title falls back to the URL.
     # A final result and what ``bookmark_fetch_recorded`` receivers write (the
     # chat confirmation's claim) share one transaction, with the results other
     # threads of this process are writing at the same moment.
-    attempts = bookmark.fetch_attempts if bookmark is not None else 0
-    write = functools.partial(_write_result, bookmark_id, fields, final, bookmark, attempts)
-    return fetch_results.run(write) if final else write()
+    result = FetchResult.of(bookmark_id, metadata, final=final, bookmark=bookmark)
+    return fetch_results.run(result) if final else _write_results([result], announce=False)[0]
+
+
+class FetchResult(NamedTuple):
+    """What one fetch writes: ``fields`` on ``bookmark_id``, if still pending."""
+
+    bookmark_id: int
+    fields: dict[str, object]
+    bookmark: Bookmark | None  # as begin_fetch read it
+    attempts: int  # counted before this one
+
+    @classmethod
+    def of(cls, bookmark_id: int, metadata: PageMetadata, *, final: bool, bookmark: Bookmark | None) -> FetchResult:
+        now = timezone.now()
+        fields: dict[str, object] = {
+            "http_status": metadata.http_status,
+            "fetch_error": (metadata.error or "")[:500],
+            "updated_at": now,
+        }
+        if final:
+            fields.update(final_url=metadata.final_url, fetched_at=now, status=Bookmark.Status.FAILED)
+            if metadata.ok:
+                fields.update(
+                    status=Bookmark.Status.OK,
+                    page_title=metadata.title[:500],
+                    description=metadata.description,
+                    site_name=metadata.site_name[:200],
+                    favicon_url=metadata.favicon_url,
+                    image_url=metadata.image_url,
+                )
+            # A failed fetch keeps any earlier page title; display_title falls back to the URL.
+        return cls(bookmark_id, fields, bookmark, bookmark.fetch_attempts if bookmark is not None else 0)
+
+
+def _write_results(results: list[FetchResult], announce: bool = True) -> list[Bookmark | None]:
+    """Write fetch results as a set: one UPDATE per shape, one ``bookmark_fetch_recorded`` for all.
+
+    Each result's bookmark as written, or None where it was no longer pending.
+    """
+    # With ``bookmark``: a link edited while its old page was being fetched gets no stale result.
+    written = fetch_sql.update_pending_many(
+        [(r.bookmark_id, r.fields, r.bookmark.url if r.bookmark is not None else None) for r in results]
+    )
+    bookmarks: list[Bookmark | None] = []
+    for result in results:
+        bookmark = result.bookmark
+        if result.bookmark_id not in written:
+            bookmark = None
+        elif bookmark is None:
+            bookmark = Bookmark.objects.filter(pk=result.bookmark_id).first()
+        else:
+            for name, value in result.fields.items():
+                setattr(bookmark, name, value)
+            bookmark.fetch_attempts = result.attempts + 1  # not += : a group that failed runs this again
+        written.discard(result.bookmark_id)  # a bookmark given twice is written by the first
+        bookmarks.append(bookmark)
+    if announce:
+        _announce_fetched([bookmark for bookmark in bookmarks if bookmark is not None])
+    return bookmarks
 
 
 # Fetch results of this process's threads, written together. Apps add scopes
 # around each group's commit (imgateway.apps: confirmations sent together).
-fetch_results = GroupCommit(together=lambda: connection.vendor == "sqlite")
-
-
-def _write_result(
-    bookmark_id: int, fields: dict[str, object], final: bool, bookmark: Bookmark | None, attempts: int
-) -> Bookmark | None:
-    # With ``bookmark``: a link edited while its old page was being fetched gets no stale result.
-    if not fetch_sql.update_pending(bookmark_id, fields, url=bookmark.url if bookmark is not None else None):
-        return None
-    if bookmark is None:
-        try:
-            bookmark = Bookmark.objects.get(pk=bookmark_id)
-        except Bookmark.DoesNotExist:
-            return None
-    else:
-        for name, value in fields.items():
-            setattr(bookmark, name, value)
-        bookmark.fetch_attempts = attempts + 1  # not += : a group that failed runs this again
-    if final:
-        _announce_fetched(bookmark)
-    return bookmark
+fetch_results = GroupCommit(_write_results, together=lambda: connection.vendor == "sqlite")
 
 
 def sweep_stale_fetches(now: datetime | None = None, batch: int = 1000) -> tuple[int, int]:
@@ -429,14 +448,21 @@ def _give_up(pending: QuerySet[Bookmark], bookmark_id: int, attempts: int, now: 
         status=Bookmark.Status.FAILED, fetch_error=error, fetched_at=now, updated_at=now
     ):
         return False
-    _announce_fetched(Bookmark.objects.get(pk=bookmark_id))
+    _announce_fetched([Bookmark.objects.get(pk=bookmark_id)])
     return True
 
 
-def _announce_fetched(bookmark: Bookmark) -> None:
-    """In the transaction that ended the fetch: ``bookmark_fetch_recorded`` now, ``bookmark_fetched`` on commit."""
-    bookmark_fetch_recorded.send(sender=Bookmark, bookmark=bookmark)
-    transaction.on_commit(lambda: bookmark_fetched.send(sender=Bookmark, bookmark=bookmark))
+def _announce_fetched(bookmarks: list[Bookmark]) -> None:
+    """In the transaction that ended their fetches: ``bookmark_fetch_recorded`` now, ``bookmark_fetched`` on commit."""
+    if not bookmarks:
+        return
+    bookmark_fetch_recorded.send(sender=Bookmark, bookmarks=bookmarks)
+
+    def fetched() -> None:
+        for bookmark in bookmarks:
+            bookmark_fetched.send(sender=Bookmark, bookmark=bookmark)
+
+    transaction.on_commit(fetched)
 
 
 def delete_bookmarks(user: AbstractBaseUser, ids: Iterable[int]) -> int:

@@ -12,5 +12,6 @@ bookmark_fetched = Signal()
 # transaction). Receivers may write in that transaction: their writes commit
 # or roll back with the result, and cost no write transaction of their own
 # (SQLite has one writer). Anything outside the database belongs in
-# ``transaction.on_commit``. Arguments: ``bookmark`` (the updated instance).
+# ``transaction.on_commit``. Arguments: ``bookmarks`` (the updated instances:
+# the worker writes the results of fetches ending together at once).
 bookmark_fetch_recorded = Signal()

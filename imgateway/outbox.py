@@ -44,15 +44,17 @@ def stream_name() -> str:
     return f"{settings.XMPP_REDIS_PREFIX}:outbox"
 
 
-def on_fetch_recorded(sender: object, bookmark: Bookmark, **kwargs: object) -> None:
+def on_fetch_recorded(sender: object, bookmarks: list[Bookmark], **kwargs: object) -> None:
     """Receiver of ``bookmarks.signals.bookmark_fetch_recorded`` (connected in apps.ready).
 
-    Runs inside the transaction that wrote the fetch's result, so the claim
+    Runs inside the transaction that wrote the fetches' results, so the claim
     of a finished save costs no write transaction of its own (SQLite has one
-    writer; every extra one waits for the lock).
+    writer; every extra one waits for the lock). The bookmarks are handled as
+    a set, in a fixed number of statements (the worker writes the results of
+    fetches ending together at once: ``bookmarks.group_commit`` says why).
 
-    1. One query reads every item of the unqueued chat saves holding this
-       bookmark, with what their confirmation says.
+    1. One query reads every item of the unqueued chat saves holding these
+       bookmarks, with what their confirmation says.
     2. PostgreSQL, when another item of such a save looked unfinished: the
        saves are locked (``FOR UPDATE``, in id order) and read again. Of two
        items of one save finishing at once, the second to lock waits until
@@ -60,29 +62,33 @@ def on_fetch_recorded(sender: object, bookmark: Bookmark, **kwargs: object) -> N
        the save complete. A save of one link (the common case) needs no
        lock. (SQLite: the result's UPDATE already holds the database's one
        write lock, so the read sees every committed result.)
-    3. A complete save is claimed (``queued_at``, a conditional UPDATE); its
-       reply goes on the stream once the transaction commits.
+    3. The complete saves are claimed (``queued_at``, one conditional
+       UPDATE); their replies go on the stream once the transaction commits.
     """
-    if bookmark.source != Bookmark.Source.IM:
+    bookmark_ids = [bookmark.pk for bookmark in bookmarks if bookmark.source == Bookmark.Source.IM]
+    if not bookmark_ids:
         return
-    waiting = _waiting_saves(bookmark.pk)
+    waiting = _waiting_saves(bookmark_ids)
     if connection.features.has_select_for_update and any(_unfinished(items) for _save, items in waiting):
-        # Another link of the save looked unfinished, but its result may be
+        # Another link of a save looked unfinished, but its result may be
         # committing right now, not seeing ours either: lock, then read again.
         with connection.cursor() as cursor:
-            cursor.execute(_lock_sql(connection.vendor), [bookmark.pk])
-        waiting = _waiting_saves(bookmark.pk)
-    for chat_save, items in waiting:
-        if not _unfinished(items) and _claim(chat_save.pk, again=False):
-            transaction.on_commit(functools.partial(_add_to_stream, chat_save, items))
+            cursor.execute(_lock_sql(connection.vendor, len(bookmark_ids)), bookmark_ids)
+        waiting = _waiting_saves(bookmark_ids)
+    complete = [(chat_save, items) for chat_save, items in waiting if not _unfinished(items)]
+    claimed = _claim_many([chat_save.pk for chat_save, _items in complete])
+    confirmations = [(chat_save, items) for chat_save, items in complete if chat_save.pk in claimed]
+    if confirmations:
+        transaction.on_commit(functools.partial(_add_to_stream, confirmations))
 
 
 def _unfinished(items: list[ChatSaveItem]) -> bool:
     return any(item.bookmark is not None and item.bookmark.status == Bookmark.Status.PENDING for item in items)
 
 
-def _add_to_stream(chat_save: ChatSave, items: list[ChatSaveItem]) -> None:
-    confirmations_sent_together.add((chat_save, items))
+def _add_to_stream(confirmations: list[tuple[ChatSave, list[ChatSaveItem]]]) -> None:
+    for confirmation in confirmations:
+        confirmations_sent_together.add(confirmation)
 
 
 def _add_all(confirmations: list[tuple[ChatSave, list[ChatSaveItem] | None]]) -> None:
@@ -107,13 +113,17 @@ def _add_all(confirmations: list[tuple[ChatSave, list[ChatSaveItem] | None]]) ->
 confirmations_sent_together = SentTogether(_add_all)
 
 
-@functools.lru_cache(maxsize=4)
-def _lock_sql(vendor: str) -> str:
+def _in(count: int) -> str:
+    return f"IN ({', '.join(['%s'] * count)})"
+
+
+@functools.lru_cache(maxsize=128)
+def _lock_sql(vendor: str, count: int) -> str:
     q = connection.ops.quote_name
     item, save = ChatSaveItem._meta.db_table, ChatSave._meta.db_table
     return (
         f"SELECT s.{q('id')} FROM {q(save)} s WHERE s.{q('id')} IN "  # noqa: S608 (the saves holding the bookmark)
-        f"(SELECT w.{q('chat_save_id')} FROM {q(item)} w WHERE w.{q('bookmark_id')} = %s) "
+        f"(SELECT w.{q('chat_save_id')} FROM {q(item)} w WHERE w.{q('bookmark_id')} {_in(count)}) "
         f"ORDER BY s.{q('id')} FOR UPDATE"
     )
 
@@ -122,13 +132,13 @@ def _lock_sql(vendor: str) -> str:
 # worker: built through the ORM (a subquery, two joins, three models) it was
 # about 40% of the worker's Python time, so the statements are written once
 # here from the models' own table and column names. The only condition is
-# the bookmark's items, found by their index; saves queued already are left
+# the bookmarks' items, found by their index; saves queued already are left
 # out in Python (a bookmark is in one save, two at most). With "not queued"
 # in the SQL, PostgreSQL's planner, its statistics behind a flood of new
 # saves, scanned every chat save for each fetched link (5.7 ms of server
 # time per link with 2,000 waiting, growing with them).
-@functools.lru_cache(maxsize=4)
-def _waiting_sql(vendor: str) -> str:
+@functools.lru_cache(maxsize=128)
+def _waiting_sql(vendor: str, count: int) -> str:
     q = connection.ops.quote_name
     item, save, mark = ChatSaveItem._meta.db_table, ChatSave._meta.db_table, Bookmark._meta.db_table
     columns = [
@@ -142,25 +152,27 @@ def _waiting_sql(vendor: str) -> str:
         f"JOIN {q(item)} i ON i.{q('chat_save_id')} = s.{q('id')} "
         f"LEFT JOIN {q(mark)} b ON b.{q('id')} = i.{q('bookmark_id')} "
         f"LEFT JOIN {q(Preferences._meta.db_table)} p ON p.{q('user_id')} = s.{q('user_id')} "
-        f"WHERE w.{q('bookmark_id')} = %s"
+        f"WHERE w.{q('bookmark_id')} {_in(count)}"
     )
 
 
-def _waiting_saves(bookmark_id: int) -> list[tuple[ChatSave, list[ChatSaveItem]]]:
-    """The unqueued chat saves holding ``bookmark_id``, each with its items, their bookmarks and the
-    owner's preferences (what ``render`` reads), as unsaved model instances."""
+def _waiting_saves(bookmark_ids: list[int]) -> list[tuple[ChatSave, list[ChatSaveItem]]]:
+    """The unqueued chat saves holding any of ``bookmark_ids``, each with its items, their bookmarks
+    and the owner's preferences (what ``render`` reads), as unsaved model instances."""
     lines_field = ChatSave._meta.get_field("lines")
     user_model = ChatSave._meta.get_field("user").related_model
     cached_preferences = user_model.preferences.related  # the reverse one-to-one's cache
     saves: dict[int, tuple[ChatSave, list[ChatSaveItem]]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(_waiting_sql(connection.vendor), [bookmark_id])
+        cursor.execute(_waiting_sql(connection.vendor, len(bookmark_ids)), bookmark_ids)
         rows = cursor.fetchall()
+    seen: set[int] = set()  # an item is read once for each of its save's bookmarks given
     for row in rows:
         save_id, item_id, item_url, position, queued_at, jid, lines, user_id, prefs_id, language, zone = row[:11]
         mark_id, status, title, page_title, url, error = row[11:]
-        if queued_at is not None:
-            continue  # its confirmation is on its way
+        if queued_at is not None or item_id in seen:
+            continue  # its confirmation is on its way, or the item is read already
+        seen.add(item_id)
         if save_id not in saves:
             user = user_model(pk=user_id)
             preferences = Preferences(id=prefs_id, user_id=user_id, language=language, time_zone=zone)
@@ -203,6 +215,25 @@ def _claim_sql(vendor: str, again: bool) -> str:
     sql = f"UPDATE {q(ChatSave._meta.db_table)} SET {q('queued_at')} = %s WHERE {q('id')} = %s"  # noqa: S608
     sql += f" AND {q('sent_at')} IS NULL"
     return sql if again else sql + f" AND {q('queued_at')} IS NULL"
+
+
+@functools.lru_cache(maxsize=128)
+def _claim_many_sql(vendor: str, count: int) -> str:
+    q = connection.ops.quote_name
+    return (
+        f"UPDATE {q(ChatSave._meta.db_table)} SET {q('queued_at')} = %s "  # noqa: S608 (names only)
+        f"WHERE {q('id')} {_in(count)} AND {q('sent_at')} IS NULL AND {q('queued_at')} IS NULL RETURNING {q('id')}"
+    )
+
+
+def _claim_many(save_ids: list[int]) -> set[int]:
+    """Set ``queued_at`` on the saves never queued nor sent: one conditional UPDATE. The ids claimed."""
+    if not save_ids:
+        return set()
+    now = ChatSave._meta.get_field("queued_at").get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_many_sql(connection.vendor, len(save_ids)), [now, *save_ids])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _claim(save_id: int, *, again: bool) -> bool:

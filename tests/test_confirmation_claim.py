@@ -13,6 +13,7 @@ import time
 
 import pytest
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from bookmarks import services
 from bookmarks.metadata import PageMetadata
@@ -128,3 +129,18 @@ def test_the_fetch_results_of_a_worker_send_their_confirmations_together():
     from bookmarks.services import fetch_results
 
     assert outbox.confirmations_sent_together in fetch_results.scopes
+
+
+def test_results_written_as_one_group_claim_their_confirmations_in_one_statement(two_messages):
+    first, second = two_messages
+    results = [
+        services.FetchResult.of(b.pk, fetched(b.url, title), final=True, bookmark=services.begin_fetch(b.pk))
+        for b, title in ((first, "A"), (second, "B"))
+    ]
+    with outbox.confirmations_sent_together(), CaptureQueriesContext(connection) as queries, transaction.atomic():
+        services.fetch_results.write(results)
+    claims = [query["sql"] for query in queries if query["sql"].startswith("UPDATE") and "chatsave" in query["sql"]]
+    assert len(claims) == 1
+    bodies = sorted(fields[b"body"].decode() for _id, fields in stream_entries())
+    assert bodies == ["Saved: A\nhttps://example.com/a", "Saved: B\nhttps://example.com/b"]
+    assert ChatSave.objects.filter(queued_at__isnull=True).count() == 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from bookmarks import services
 from bookmarks.metadata import PageMetadata, fetch_page_metadata
@@ -134,3 +136,51 @@ def test_resaving_a_known_url_queues_nothing(user, django_capture_on_commit_call
     with django_capture_on_commit_callbacks() as callbacks:
         services.save_url(user, "https://example.com/known", note="again")
     assert callbacks == []
+
+
+def write_together(*results: services.FetchResult) -> list:
+    """Results of fetches that ended at the same moment, as the worker's group commit writes them."""
+    with transaction.atomic():
+        return services.fetch_results.write(list(results))
+
+
+def final(bookmark, metadata: PageMetadata) -> services.FetchResult:
+    return services.FetchResult.of(bookmark.pk, metadata, final=True, bookmark=services.begin_fetch(bookmark.pk))
+
+
+def test_results_written_together_take_one_statement_for_each_shape(user):
+    pages = [make_bookmark(user, url=f"https://example.com/{n}") for n in range(3)]
+    missing = make_bookmark(user, url="https://example.com/missing")
+    results = [final(page, found(page.url, f"Page {n}")) for n, page in enumerate(pages)]
+    results.append(final(missing, PageMetadata(url=missing.url, http_status=404, error="HTTP 404")))
+    with CaptureQueriesContext(connection) as queries:
+        written = write_together(*results)
+    updates = [query["sql"] for query in queries if query["sql"].startswith("UPDATE") and "bookmark" in query["sql"]]
+    assert len(updates) == 2
+    assert [bookmark.page_title for bookmark in written] == ["Page 0", "Page 1", "Page 2", ""]
+    stored = {b.url: (b.status, b.page_title, b.fetch_attempts) for b in Bookmark.objects.all()}
+    assert stored == {
+        "https://example.com/0": ("ok", "Page 0", 1),
+        "https://example.com/1": ("ok", "Page 1", 1),
+        "https://example.com/2": ("ok", "Page 2", 1),
+        "https://example.com/missing": ("failed", "", 1),
+    }
+
+
+def test_a_bookmark_given_twice_in_one_group_is_written_by_the_first(user):
+    bookmark = make_bookmark(user)
+    first, second = final(bookmark, found(bookmark.url, "First")), final(bookmark, found(bookmark.url, "Second"))
+    written = write_together(first, second)
+    assert written[0].page_title == "First" and written[1] is None
+    bookmark.refresh_from_db()
+    assert (bookmark.page_title, bookmark.fetch_attempts) == ("First", 1)
+
+
+def test_a_group_of_failures_without_an_http_status_is_written(user):
+    # PostgreSQL types a column of NULLs as text: the statement casts it back.
+    bookmarks = [make_bookmark(user, url=f"https://example.com/{n}") for n in range(2)]
+    refused = [PageMetadata(url=b.url, error="connection refused") for b in bookmarks]
+    write_together(*(final(b, metadata) for b, metadata in zip(bookmarks, refused, strict=True)))
+    assert set(Bookmark.objects.values_list("status", "http_status", "fetch_error")) == {
+        ("failed", None, "connection refused")
+    }

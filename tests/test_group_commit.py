@@ -37,6 +37,11 @@ def in_threads(group: GroupCommit, works: list) -> list:
     return outcomes
 
 
+def run_each(works: list) -> list:
+    """A ``write`` for closures: each in turn, inside the group's transaction."""
+    return [work() for work in works]
+
+
 def tag_writer(owner, name: str):
     def work() -> str:
         Tag.objects.create(owner=owner, name=name)
@@ -48,7 +53,7 @@ def tag_writer(owner, name: str):
 def test_every_thread_gets_its_own_result_once_its_write_committed():
     owner = make_user()
     names = [f"tag {index}" for index in range(12)]
-    outcomes = in_threads(GroupCommit(), [tag_writer(owner, name) for name in names])
+    outcomes = in_threads(GroupCommit(run_each), [tag_writer(owner, name) for name in names])
     assert outcomes == names
     assert sorted(Tag.objects.filter(owner=owner).values_list("name", flat=True)) == sorted(names)
 
@@ -57,7 +62,7 @@ def test_a_failing_write_gets_its_exception_and_the_others_are_kept():
     owner = make_user()
     Tag.objects.create(owner=owner, name="taken")
     names = ["one", "taken", "two", "three"]
-    outcomes = in_threads(GroupCommit(), [tag_writer(owner, name) for name in names])
+    outcomes = in_threads(GroupCommit(run_each), [tag_writer(owner, name) for name in names])
     assert isinstance(outcomes[1], IntegrityError)
     assert [outcomes[0], *outcomes[2:]] == ["one", "two", "three"]
     assert sorted(Tag.objects.filter(owner=owner).values_list("name", flat=True)) == ["one", "taken", "three", "two"]
@@ -66,7 +71,7 @@ def test_a_failing_write_gets_its_exception_and_the_others_are_kept():
 def test_more_writes_than_one_group_holds_are_all_written():
     owner = make_user()
     names = [f"tag {index}" for index in range(10)]
-    outcomes = in_threads(GroupCommit(max_batch=3), [tag_writer(owner, name) for name in names])
+    outcomes = in_threads(GroupCommit(run_each, max_batch=3), [tag_writer(owner, name) for name in names])
     assert outcomes == names
     assert Tag.objects.filter(owner=owner).count() == 10
 
@@ -74,7 +79,7 @@ def test_more_writes_than_one_group_holds_are_all_written():
 def test_inside_a_callers_transaction_the_write_is_the_callers():
     owner = make_user()
     with pytest.raises(RuntimeError), transaction.atomic():
-        GroupCommit().run(tag_writer(owner, "rolled back with the caller"))
+        GroupCommit(run_each).run(tag_writer(owner, "rolled back with the caller"))
         raise RuntimeError("the caller changes its mind")
     assert not Tag.objects.filter(owner=owner).exists()
 
@@ -83,13 +88,13 @@ def test_without_grouping_each_write_is_its_own_transaction():
     owner = make_user()
     names = ["one", "taken", "two"]
     Tag.objects.create(owner=owner, name="taken")
-    outcomes = in_threads(GroupCommit(together=lambda: False), [tag_writer(owner, name) for name in names])
+    outcomes = in_threads(GroupCommit(run_each, together=lambda: False), [tag_writer(owner, name) for name in names])
     assert isinstance(outcomes[1], IntegrityError) and [outcomes[0], outcomes[2]] == ["one", "two"]
 
 
 def test_a_scope_that_fails_before_writing_fails_every_write_of_its_group():
     owner = make_user()
-    group = GroupCommit()
+    group = GroupCommit(run_each)
 
     @contextlib.contextmanager
     def broken():

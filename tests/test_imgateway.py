@@ -269,7 +269,7 @@ def test_a_finished_fetch_puts_one_confirmation_listing_every_url_on_the_stream(
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             Bookmark.objects.filter(pk=bookmark.pk).update(status="ok", page_title=f"Page {i}")
             bookmark.refresh_from_db()
-            bookmark_fetch_recorded.send(sender=Bookmark, bookmark=bookmark)
+            bookmark_fetch_recorded.send(sender=Bookmark, bookmarks=[bookmark])
         entries = client.xrange(outbox.stream_name())
         assert len(entries) == (1 if i == len(bookmarks) - 1 else 0)
     body = entries[0][1][b"body"].decode()
