@@ -268,9 +268,10 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--latency-rate", type=float, default=50.0)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=8, help="Celery worker threads")
+    # Defaults: what ships (the Procfile's worker line, WORKER_PROCESSES of it).
+    parser.add_argument("--workers", type=int, default=16, help="Celery worker threads per process")
     parser.add_argument(
-        "--worker-processes", type=int, default=1, help="Celery worker processes, each with --workers threads"
+        "--worker-processes", type=int, default=2, help="Celery worker processes, each with --workers threads"
     )
     parser.add_argument("--postgres", action="store_true", help=f"use a throw-away database on {PG_ADMIN_URL}'s server")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)

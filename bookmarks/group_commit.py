@@ -25,8 +25,10 @@ rolled back).
 Inside a caller's transaction an item is written alone at once: what it
 writes must commit with the caller's, not with other threads'.
 
-``together``: whether to group at all, asked on each write
-(``bookmarks.services`` decides).
+On PostgreSQL, which runs transactions side by side, grouping pays too: a
+group's statements and its one commit cost the server a fraction of one
+transaction per item, and the server's CPU is shared with everything else
+on the machine (docs/PERFORMANCE.md, ingest).
 
 ``scopes``: context managers the writing thread enters around each group's
 transaction and its commit hooks (the gateway's outbox sends the
@@ -70,12 +72,9 @@ class _Entry:
 
 
 class GroupCommit(Generic[T, R]):
-    def __init__(
-        self, write: Callable[[list[T]], list[R]], max_batch: int = 64, together: Callable[[], bool] = lambda: True
-    ) -> None:
+    def __init__(self, write: Callable[[list[T]], list[R]], max_batch: int = 64) -> None:
         self.write = write
         self.max_batch = max_batch
-        self.together = together
         self.scopes: list[Callable[[], AbstractContextManager]] = []
         self.cond = threading.Condition()
         self.queue: list[_Entry] = []
@@ -86,9 +85,6 @@ class GroupCommit(Generic[T, R]):
         if connection.in_atomic_block:
             return self.write([item])[0]
         entry = _Entry(item)
-        if not self.together():
-            self._write([entry])  # an error of a scope is raised here
-            return entry.outcome()
         with self.cond:
             self.queue.append(entry)
             while self.writing and not entry.done:

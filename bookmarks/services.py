@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -412,7 +412,7 @@ def _write_results(results: list[FetchResult], announce: bool = True) -> list[Bo
 
 # Fetch results of this process's threads, written together. Apps add scopes
 # around each group's commit (imgateway.apps: confirmations sent together).
-fetch_results = GroupCommit(_write_results, together=lambda: connection.vendor == "sqlite")
+fetch_results = GroupCommit(_write_results)
 
 
 def sweep_stale_fetches(now: datetime | None = None, batch: int = 1000) -> tuple[int, int]:

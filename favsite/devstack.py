@@ -207,10 +207,19 @@ def banner(stack: Stack, login: tuple[str, str]) -> str:
     return "\n".join([*lines, ""])
 
 
+def procfile_command() -> list[str]:
+    """honcho running the Procfile, with ``WORKER_PROCESSES`` worker processes (the settings say why)."""
+    from django.conf import settings
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "favsite.settings")
+    workers = settings.WORKER_PROCESSES
+    return [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-c", f"worker={workers}"]
+
+
 def run_procfile(env: dict[str, str]) -> int:
     """Step 4: honcho in the foreground; Ctrl-C reaches it through the terminal's process group."""
     env = dict(env, PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
-    command = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile")]
+    command = procfile_command()
     honcho = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         return honcho.wait()

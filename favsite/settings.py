@@ -189,6 +189,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fetching is I/O-bound and a task holds no lock: a worker may take a few
 # messages ahead (see docs/PERFORMANCE.md for the measurement).
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
+# Worker processes `make run` starts from the Procfile's worker line (docker
+# compose: replicas of the worker service). Each runs 16 threads; one process
+# is held to one core by Python's GIL, and the chat ingest benchmark found one
+# worker the bottleneck on two cores (docs/PERFORMANCE.md, ingest).
+WORKER_PROCESSES = env_int("WORKER_PROCESSES", 2, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message a dead worker had taken goes back to the queue after this many
     # seconds (Redis' default is an hour). Keep it above the longest task,

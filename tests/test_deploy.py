@@ -142,3 +142,10 @@ def test_production_logs_are_one_json_object_per_line():
     entry = json.loads(result.stdout.strip().splitlines()[-1])
     assert entry["message"] == "hello world"
     assert entry["level"] == "WARNING" and entry["logger"] == "favsite.test"
+
+
+def test_compose_runs_as_many_worker_processes_as_make_run(compose):
+    from django.conf import settings
+
+    replicas = compose["services"]["worker"]["deploy"]["replicas"]
+    assert replicas == f"${{WORKER_PROCESSES:-{settings.WORKER_PROCESSES}}}"

@@ -71,3 +71,14 @@ def test_a_taken_xmpp_port_is_reported_clearly(tmp_path):
     env = {"PATH": os.environ["PATH"], "REDIS_URL": "redis://127.0.0.1:6379/0"}
     with pytest.raises(devstack.StackError, match="127.0.0.1:6379 is taken"):
         devstack.prepare(tmp_path / "var", env=env, xmpp_port=6379)
+
+
+def test_make_run_starts_two_worker_processes_by_default():
+    command = devstack.procfile_command()
+    assert command[command.index("-c") + 1] == "worker=2"
+
+
+def test_worker_processes_follows_its_setting(settings):
+    settings.WORKER_PROCESSES = 3
+    command = devstack.procfile_command()
+    assert command[command.index("-c") + 1] == "worker=3"

@@ -53,3 +53,9 @@ def test_the_beat_sweep_runs_the_sweep_task():
 
 def test_the_beat_schedule_file_lives_under_var():
     assert Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent == settings.BASE_DIR / "var"
+
+
+def test_each_procfile_worker_process_gets_a_node_name_of_its_own():
+    # make run starts several from this line; "$$" is the PID of the shell that runs each.
+    args = _procfile_worker()
+    assert "$$" in args[args.index("--hostname") + 1]

@@ -84,14 +84,6 @@ def test_inside_a_callers_transaction_the_write_is_the_callers():
     assert not Tag.objects.filter(owner=owner).exists()
 
 
-def test_without_grouping_each_write_is_its_own_transaction():
-    owner = make_user()
-    names = ["one", "taken", "two"]
-    Tag.objects.create(owner=owner, name="taken")
-    outcomes = in_threads(GroupCommit(run_each, together=lambda: False), [tag_writer(owner, name) for name in names])
-    assert isinstance(outcomes[1], IntegrityError) and [outcomes[0], outcomes[2]] == ["one", "two"]
-
-
 def test_a_scope_that_fails_before_writing_fails_every_write_of_its_group():
     owner = make_user()
     group = GroupCommit(run_each)
