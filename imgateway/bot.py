@@ -48,6 +48,7 @@ T = TypeVar("T")
 MAX_BACKOFF = 30.0
 # Confirmations another gateway read and left unacknowledged this long (seconds) are taken over.
 OUTBOX_CLAIM_IDLE = 60.0
+OUTBOX_BATCH = 200  # confirmations read from the stream at once
 SM_ACK_WINDOW = 50
 CARBONS_NS = "urn:xmpp:carbons:2"
 FORWARD_NAMESPACES = (CARBONS_NS, "urn:xmpp:mam:2", "urn:xmpp:forward:0")
@@ -228,18 +229,27 @@ class DbPool:
         self.idle.set()
         self.tasks = [asyncio.ensure_future(self._serve(i)) for i in range(shards)]
 
-    def submit(self, key: str, batch_func: Callable[[list], list], item: Any, done: Callable[[Any], None]) -> None:
-        """Queue ``item`` for ``batch_func([item, ...])``; ``done(result or exception)`` follows on the loop."""
+    def submit(
+        self, key: str, batch_func: Callable[[list], list], item: Any, done: Callable[[Any], None], *, first: bool = False
+    ) -> None:
+        """Queue ``item`` for ``batch_func([item, ...])``; ``done(result or exception)`` follows on the loop.
+
+        ``first``: ahead of the jobs waiting in its shard, not behind them.
+        """
         shard = zlib.crc32(key.encode()) % len(self.backlogs)
-        self.backlogs[shard].append((batch_func, item, done))
+        job = (batch_func, item, done)
+        if first:
+            self.backlogs[shard].appendleft(job)
+        else:
+            self.backlogs[shard].append(job)
         self.waiting += 1
         self.idle.clear()
         self.wakeups[shard].set()
         if not self.pressed and self.load() >= self.high_water:
             self._press(True)
 
-    async def run(self, key: str, func: Callable[..., T], *args: Any) -> T:
-        """Run ``func(*args)`` in the thread of ``key``'s shard, in order with its other jobs."""
+    async def run(self, key: str, func: Callable[..., T], *args: Any, first: bool = False) -> T:
+        """Run ``func(*args)`` in the thread of ``key``'s shard, in order with its other jobs (``first``: ahead)."""
         future: asyncio.Future = asyncio.get_running_loop().create_future()
 
         def done(outcome: Any) -> None:
@@ -250,7 +260,7 @@ class DbPool:
             else:
                 future.set_result(outcome)
 
-        self.submit(key, _call_each, (func, args), done)
+        self.submit(key, _call_each, (func, args), done, first=first)
         return await future
 
     def load(self) -> int:
@@ -612,7 +622,11 @@ class GatewayBot(ClientXMPP):
            another consumer (a gateway that died under another resource)
            become ours (``XAUTOCLAIM``) and are sent.
         3. Each batch read costs two database calls (which saves are still
-           unsent; mark the sent ones) and one XACK and XDEL.
+           unsent; mark the sent ones) and one XACK and XDEL. They go ahead of
+           the messages waiting to be saved: behind a flood's backlog (up to
+           ``XMPP_MAX_UNACKED`` messages) each batch waited for all of it, and
+           in the ingest benchmark no confirmation went out until the flood
+           was saved (docs/PERFORMANCE.md, ingest).
         """
         client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=15)
         stream, consumer = outbox.stream_name(), self.config.resource
@@ -625,7 +639,7 @@ class GatewayBot(ClientXMPP):
                     if time.monotonic() >= next_claim:
                         next_claim = time.monotonic() + OUTBOX_CLAIM_IDLE
                         await self._claim_abandoned(client, stream, consumer)
-                    response = await client.xreadgroup(outbox.GROUP, consumer, {stream: cursor}, count=50, block=5000)
+                    response = await client.xreadgroup(outbox.GROUP, consumer, {stream: cursor}, count=OUTBOX_BATCH, block=5000)
                 except redis.RedisError as exc:
                     if _outbox_group_lost(exc):
                         # Redis restarted without its data (or the key was deleted):
@@ -663,7 +677,7 @@ class GatewayBot(ClientXMPP):
         start = "0-0"
         while self.online.is_set():
             next_start, entries, *_deleted = await client.xautoclaim(
-                stream, outbox.GROUP, consumer, int(OUTBOX_CLAIM_IDLE * 1000), start_id=start, count=50
+                stream, outbox.GROUP, consumer, int(OUTBOX_CLAIM_IDLE * 1000), start_id=start, count=OUTBOX_BATCH
             )
             if entries:
                 log.info("outbox: %d confirmations left by another gateway taken over", len(entries))
@@ -692,7 +706,7 @@ class GatewayBot(ClientXMPP):
             if entry_id is not None
         ]
         save_ids = {int(fields.get("save") or 0) for _entry_id, fields in decoded} - {0}
-        unsent = await self.db.run("outbox", outbox.unsent, sorted(save_ids)) if save_ids else set()
+        unsent = await self.db.run("outbox", outbox.unsent, sorted(save_ids), first=True) if save_ids else set()
         handled, sent = [], []
         for entry_id, fields in decoded:
             if not self.online.is_set():
@@ -704,7 +718,7 @@ class GatewayBot(ClientXMPP):
                 sent.append(save_id)
             handled.append(entry_id)
         if sent:
-            await self.db.run("outbox", outbox.mark_sent_many, sent)
+            await self.db.run("outbox", outbox.mark_sent_many, sent, first=True)
         if handled:
             await client.xack(stream, outbox.GROUP, *handled)
             await client.xdel(stream, *handled)

@@ -313,6 +313,22 @@ def test_jobs_waiting_in_one_shard_reach_the_batch_function_together_in_order():
     assert outcomes == [("batch", (0, 1, 2, 3, 4))] * 5
 
 
+def test_a_job_submitted_first_runs_ahead_of_those_waiting():
+    order: list[str] = []
+
+    async def main():
+        pool = DbPool(shards=1)
+        record = order.append
+        for index in range(3):
+            pool.submit("a@x", lambda items: [record(item) for item in items], f"save {index}", lambda _outcome: None)
+        await pool.run("outbox", record, "confirmation", first=True)
+        await pool.drain(10)
+        pool.close()
+
+    asyncio.run(main())
+    assert order == ["confirmation", "save 0", "save 1", "save 2"]
+
+
 def test_a_batch_is_cut_at_jobs_of_another_function():
     outcomes, _pressure = run_pool(
         [("a@x", echo_batch, 0), ("a@x", failing_batch, 1), ("a@x", echo_batch, 2)], shards=1
