@@ -230,7 +230,13 @@ class DbPool:
         self.tasks = [asyncio.ensure_future(self._serve(i)) for i in range(shards)]
 
     def submit(
-        self, key: str, batch_func: Callable[[list], list], item: Any, done: Callable[[Any], None], *, first: bool = False
+        self,
+        key: str,
+        batch_func: Callable[[list], list],
+        item: Any,
+        done: Callable[[Any], None],
+        *,
+        first: bool = False,
     ) -> None:
         """Queue ``item`` for ``batch_func([item, ...])``; ``done(result or exception)`` follows on the loop.
 
@@ -639,7 +645,9 @@ class GatewayBot(ClientXMPP):
                     if time.monotonic() >= next_claim:
                         next_claim = time.monotonic() + OUTBOX_CLAIM_IDLE
                         await self._claim_abandoned(client, stream, consumer)
-                    response = await client.xreadgroup(outbox.GROUP, consumer, {stream: cursor}, count=OUTBOX_BATCH, block=5000)
+                    response = await client.xreadgroup(
+                        outbox.GROUP, consumer, {stream: cursor}, count=OUTBOX_BATCH, block=5000
+                    )
                 except redis.RedisError as exc:
                     if _outbox_group_lost(exc):
                         # Redis restarted without its data (or the key was deleted):
