@@ -48,7 +48,7 @@ T = TypeVar("T")
 MAX_BACKOFF = 30.0
 # Confirmations another gateway read and left unacknowledged this long (seconds) are taken over.
 OUTBOX_CLAIM_IDLE = 60.0
-OUTBOX_BATCH = 200  # confirmations read from the stream at once
+OUTBOX_BATCH = 50  # confirmations read from the stream at once
 SM_ACK_WINDOW = 50
 CARBONS_NS = "urn:xmpp:carbons:2"
 FORWARD_NAMESPACES = (CARBONS_NS, "urn:xmpp:mam:2", "urn:xmpp:forward:0")
@@ -125,6 +125,40 @@ class TokenBuckets:
         while len(self._buckets) > self.max_entries:
             self._buckets.popitem(last=False)
         return allowed, notify
+
+
+class PacedReader:
+    """Bytes from the server, handed to the XML parser a slice at a time, and none while ``paused()``.
+
+    asyncio reads up to 256 KiB at once, and the parser dispatches every
+    stanza in what it is fed before reading can pause: in a flood, one read
+    was about a thousand messages past ``XMPP_MAX_UNACKED``, each costing the
+    gateway memory until saved (docs/PERFORMANCE.md, ingest). Fed
+    ``SLICE`` bytes at a time, the gateway stops within a slice of the mark;
+    the rest waits here, as bytes, until ``pump()`` after the backlog drained.
+    """
+
+    SLICE = 16 * 1024
+
+    def __init__(self, feed: Callable[[bytes], None], paused: Callable[[], bool]) -> None:
+        self.feed, self.paused = feed, paused
+        self.data, self.at = b"", 0
+
+    def received(self, data: bytes) -> None:
+        self.data = self.data[self.at :] + data if self.at < len(self.data) else data
+        self.at = 0
+        self.pump()
+
+    def pump(self) -> None:
+        while self.at < len(self.data) and not self.paused():
+            start, self.at = self.at, self.at + self.SLICE
+            self.feed(self.data[start : self.at])
+        if self.at >= len(self.data):
+            self.data, self.at = b"", 0
+
+    def clear(self) -> None:
+        """A new connection: nothing of the old stream may reach the new parser."""
+        self.data, self.at = b"", 0
 
 
 class Typing:
@@ -360,6 +394,9 @@ class GatewayBot(ClientXMPP):
         self.buckets = TokenBuckets(settings.XMPP_RATE_BURST, settings.XMPP_RATE_PER_MINUTE)
         self.typing = Typing()
         self.db: DbPool | None = None
+        self.reader = PacedReader(
+            functools.partial(ClientXMPP.data_received, self), lambda: self.db is not None and self.db.pressed
+        )
         self.online = asyncio.Event()
         self.stopping = False
         self.outbox_task: asyncio.Task | None = None
@@ -405,6 +442,13 @@ class GatewayBot(ClientXMPP):
             held=lambda: self.acks.unfinished,
         )
         self.connect(self.config.host, self.config.port)
+
+    def connection_made(self, transport: Any, send_event: bool = True) -> None:
+        self.reader.clear()
+        super().connection_made(transport, send_event)
+
+    def data_received(self, data: bytes) -> None:  # type: ignore[override]
+        self.reader.received(data)
 
     def reschedule_connection_attempt(self) -> asyncio.Future | None:
         # slixmpp's own schedule doubles up to 300 s without jitter; ours is
@@ -584,6 +628,7 @@ class GatewayBot(ClientXMPP):
             log.info("backlog down to %d: reading again", self.db.waiting)
             if transport is not None and not transport.is_closing():
                 transport.resume_reading()
+                self.loop.call_soon(self.reader.pump)  # what was read before the pause first
             self.plugin["xep_0199"].enable_keepalive()
 
     def send_receipt(self, to: JID, message_id: str) -> None:

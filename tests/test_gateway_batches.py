@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from bookmarks.models import Bookmark
 from imgateway import outbox
-from imgateway.bot import DbPool, Typing, trim_heap
+from imgateway.bot import DbPool, PacedReader, Typing, trim_heap
 from imgateway.handling import DatabaseUnavailable, Incoming, Reply, handle_messages, slow_down_notice
 from imgateway.linking import link_verified, start_link
 from imgateway.models import ChatSave, HandledCommand, LinkedJid
@@ -391,3 +391,46 @@ def test_a_copy_delivered_again_in_the_same_batch_as_its_original_is_dropped(ali
     assert outcomes[0].awaiting_confirmation
     assert outcomes[1] == Reply(None)
     assert ChatSave.objects.count() == 1
+
+
+# -- PacedReader -------------------------------------------------------------------
+
+
+def test_the_server_s_bytes_reach_the_parser_a_slice_at_a_time_and_none_while_paused():
+    fed: list[bytes] = []
+    paused = [False]
+
+    def feed(data: bytes) -> None:
+        fed.append(data)
+        paused[0] = len(fed) == 2  # the second slice fills the backlog
+
+    reader = PacedReader(feed, lambda: paused[0])
+    data = bytes(range(256)) * (PacedReader.SLICE * 5 // 256)
+    reader.received(data)
+    assert len(fed) == 2
+    paused[0] = False
+    reader.pump()
+    assert b"".join(fed) == data and max(map(len, fed)) == PacedReader.SLICE
+
+
+def test_bytes_read_while_paused_follow_those_waiting():
+    fed: list[bytes] = []
+    paused = [True]
+    reader = PacedReader(fed.append, lambda: paused[0])
+    reader.received(b"<message>one</message>")
+    reader.received(b"<message>two</message>")
+    assert fed == []
+    paused[0] = False
+    reader.pump()
+    assert b"".join(fed) == b"<message>one</message><message>two</message>"
+
+
+def test_a_new_connection_drops_what_the_old_one_left_unread():
+    fed: list[bytes] = []
+    paused = [True]
+    reader = PacedReader(fed.append, lambda: paused[0])
+    reader.received(b"<message>from the old stream</message>")
+    reader.clear()
+    paused[0] = False
+    reader.received(b"<stream:stream>")
+    assert fed == [b"<stream:stream>"]
