@@ -262,6 +262,47 @@ class Users:
 # -- orchestration ------------------------------------------------------------
 
 
+def fill_existing(users: list, count: int, prosody) -> None:
+    """A site in use: ``count`` bookmarks saved from chat earlier, spread over the users, confirmed and
+    analyzed, before any process starts.
+
+    On a new, empty PostgreSQL database each connection plans its foreign-key
+    checks while the tables are empty and scans them sequentially until
+    autovacuum analyzes them (docs/PERFORMANCE.md, ingest): a first minute
+    no site in use has.
+    """
+    from django.db import connection
+    from django.utils import timezone
+
+    from bookmarks import services
+    from bookmarks.entries import BookmarkEntry
+    from bookmarks.models import Bookmark
+    from imgateway.models import ChatSave, ChatSaveItem
+
+    per_user = max(1, count // len(users))
+    now = timezone.now()
+    for user in users:
+        urls = [f"https://existing.example/{user.username}/{i}" for i in range(per_user)]
+        services.import_bookmarks(user, [BookmarkEntry(url=url, title=url) for url in urls])
+        jid = prosody.jid(user.username)
+        saves = ChatSave.objects.bulk_create(
+            [
+                ChatSave(user=user, jid=jid, bare_jid=jid, message_id=f"old{i}", queued_at=now, sent_at=now)
+                for i in range(per_user)
+            ]
+        )
+        marks = dict(Bookmark.objects.filter(owner=user).values_list("url", "id"))
+        ChatSaveItem.objects.bulk_create(
+            [
+                ChatSaveItem(chat_save=save, bookmark_id=marks.get(url), url=url)
+                for save, url in zip(saves, urls, strict=True)
+            ]
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50)
@@ -272,6 +313,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16, help="Celery worker threads per process")
     parser.add_argument(
         "--worker-processes", type=int, default=2, help="Celery worker processes, each with --workers threads"
+    )
+    parser.add_argument(
+        "--existing", type=int, default=0, help="bookmarks (saved from chat) the users have before the run"
     )
     parser.add_argument("--postgres", action="store_true", help=f"use a throw-away database on {PG_ADMIN_URL}'s server")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
@@ -323,10 +367,14 @@ def main() -> None:
         prosody.register("bot", "bot-pw")
         prosody.register("echo", "echo-pw")
         names = [f"user{i}" for i in range(args.users)]
+        users = []
         for name in names:
             prosody.register(name, "pw")
             user = get_user_model().objects.create_user(name, password=None)
             link_verified(user, prosody.jid(name))
+            users.append(user)
+        if args.existing:
+            fill_existing(users, args.existing, prosody)
         prosody.start()
 
         page_port = free_port()
