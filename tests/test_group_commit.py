@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 
 import pytest
 from django.db import IntegrityError, connections, transaction
@@ -97,3 +98,39 @@ def test_a_scope_that_fails_before_writing_fails_every_write_of_its_group():
     outcomes = in_threads(group, [tag_writer(owner, name) for name in ("one", "two", "three")])
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
     assert not Tag.objects.filter(owner=owner).exists()
+
+
+def test_writes_queued_while_a_group_is_written_reach_write_together_in_the_next_call():
+    calls: list[list[str]] = []
+    first_is_writing, others_queued = threading.Event(), threading.Event()
+
+    def slow_first(items: list[str]) -> list[str]:
+        if not calls:
+            first_is_writing.set()
+            others_queued.wait(30)  # the other threads queue meanwhile
+        calls.append(list(items))
+        return items
+
+    group = GroupCommit(slow_first)
+    outcomes: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        try:
+            outcomes[name] = group.run(name)
+        finally:
+            connections.close_all()
+
+    leader = threading.Thread(target=run, args=("first",))
+    leader.start()
+    assert first_is_writing.wait(30)
+    followers = [threading.Thread(target=run, args=(f"next {n}",)) for n in range(3)]
+    for thread in followers:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(group.queue) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    others_queued.set()
+    for thread in [leader, *followers]:
+        thread.join(30)
+    assert calls[0] == ["first"] and sorted(calls[1]) == ["next 0", "next 1", "next 2"] and len(calls) == 2
+    assert outcomes == {"first": "first", "next 0": "next 0", "next 1": "next 1", "next 2": "next 2"}
