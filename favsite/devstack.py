@@ -209,9 +209,9 @@ def banner(stack: Stack, login: tuple[str, str]) -> str:
 
 def procfile_command() -> list[str]:
     """honcho running the Procfile, with ``WORKER_PROCESSES`` worker processes (the settings say why)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "favsite.settings")
     from django.conf import settings
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "favsite.settings")
     workers = settings.WORKER_PROCESSES
     return [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-c", f"worker={workers}"]
 

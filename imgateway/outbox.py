@@ -194,7 +194,7 @@ def queue_if_complete(save_id: int, *, again: bool = False) -> bool:
     if ChatSaveItem.objects.filter(chat_save_id=save_id, bookmark__status=Bookmark.Status.PENDING).exists():
         return False
     chat_save = ChatSave.objects.filter(pk=save_id).select_related("user__preferences").first()
-    if chat_save is None or not _claim(save_id, again=again):
+    if chat_save is None or not _claim_many([save_id], again=again):
         return False  # gone, or someone else queued it, or it was sent
     _xadd(redis_client(), chat_save, None)
     return True
@@ -209,39 +209,25 @@ def _xadd(client: redis.Redis, chat_save: ChatSave, items: list[ChatSaveItem] | 
     )
 
 
-@functools.lru_cache(maxsize=8)
-def _claim_sql(vendor: str, again: bool) -> str:
-    q = connection.ops.quote_name
-    sql = f"UPDATE {q(ChatSave._meta.db_table)} SET {q('queued_at')} = %s WHERE {q('id')} = %s"  # noqa: S608
-    sql += f" AND {q('sent_at')} IS NULL"
-    return sql if again else sql + f" AND {q('queued_at')} IS NULL"
-
-
 @functools.lru_cache(maxsize=128)
-def _claim_many_sql(vendor: str, count: int) -> str:
+def _claim_sql(vendor: str, count: int, again: bool) -> str:
     q = connection.ops.quote_name
-    return (
-        f"UPDATE {q(ChatSave._meta.db_table)} SET {q('queued_at')} = %s "  # noqa: S608 (names only)
-        f"WHERE {q('id')} {_in(count)} AND {q('sent_at')} IS NULL AND {q('queued_at')} IS NULL RETURNING {q('id')}"
-    )
+    sql = f"UPDATE {q(ChatSave._meta.db_table)} SET {q('queued_at')} = %s "  # noqa: S608 (names only)
+    sql += f"WHERE {q('id')} {_in(count)} AND {q('sent_at')} IS NULL"
+    if not again:
+        sql += f" AND {q('queued_at')} IS NULL"
+    return sql + f" RETURNING {q('id')}"
 
 
-def _claim_many(save_ids: list[int]) -> set[int]:
-    """Set ``queued_at`` on the saves never queued nor sent: one conditional UPDATE. The ids claimed."""
+def _claim_many(save_ids: list[int], *, again: bool = False) -> set[int]:
+    """Set ``queued_at`` on the saves not sent (and, unless ``again``, never queued): one conditional
+    UPDATE. The ids claimed."""
     if not save_ids:
         return set()
     now = ChatSave._meta.get_field("queued_at").get_db_prep_save(timezone.now(), connection)
     with connection.cursor() as cursor:
-        cursor.execute(_claim_many_sql(connection.vendor, len(save_ids)), [now, *save_ids])
+        cursor.execute(_claim_sql(connection.vendor, len(save_ids), again), [now, *save_ids])
         return {row[0] for row in cursor.fetchall()}
-
-
-def _claim(save_id: int, *, again: bool) -> bool:
-    """Set ``queued_at`` if unsent (and, unless ``again``, never queued): one conditional UPDATE."""
-    now = ChatSave._meta.get_field("queued_at").get_db_prep_save(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(connection.vendor, again), [now, save_id])
-        return cursor.rowcount == 1
 
 
 def render(chat_save: ChatSave, items: list[ChatSaveItem] | None = None) -> str:
