@@ -27,6 +27,7 @@ from functools import lru_cache
 from django.db import connection
 
 from bookmarks.models import Bookmark
+from bookmarks.row_check import row_check
 
 CHUNK = 64  # results per UPDATE: a group commit's largest group
 
@@ -45,24 +46,23 @@ def _columns() -> str:
 
 @lru_cache(maxsize=4)
 def _read_sql(vendor: str) -> str:
-    return (
-        f"SELECT {_columns()} FROM {_quote(Bookmark._meta.db_table)} "  # noqa: S608 (names only)
-        f"WHERE {_quote('id')} = %s AND {_quote('status')} = %s"
-    )
+    # By id alone: its status is checked in Python (``bookmarks.row_check`` says why).
+    return f"SELECT {_columns()} FROM {_quote(Bookmark._meta.db_table)} WHERE {_quote('id')} = %s"  # noqa: S608
 
 
 def read_pending(bookmark_id: int) -> Bookmark | None:
     """The bookmark if it is pending; None when gone or not pending. A read: no write lock taken."""
-    found = list(Bookmark.objects.raw(_read_sql(connection.vendor), [bookmark_id, Bookmark.Status.PENDING.value]))
-    return found[0] if found else None
+    found = list(Bookmark.objects.raw(_read_sql(connection.vendor), [bookmark_id]))
+    return found[0] if found and found[0].status == Bookmark.Status.PENDING else None
 
 
 @lru_cache(maxsize=4)
 def _claim_sql(vendor: str) -> str:
+    status = f"{_quote('status')} = %s"
     return (
         f"UPDATE {_quote(Bookmark._meta.db_table)} "  # noqa: S608 (names only)
         f"SET {_quote('fetch_attempts')} = {_quote('fetch_attempts')} + 1, {_quote('updated_at')} = %s "
-        f"WHERE {_quote('id')} = %s AND {_quote('status')} = %s RETURNING {_columns()}"
+        f"WHERE {_quote('id')} = %s AND {row_check(status)} RETURNING {_columns()}"
     )
 
 
@@ -84,7 +84,8 @@ def _results_sql(vendor: str, names: tuple[str, ...], same_url: bool, rows: int)
     derived = " UNION ALL ".join([f"SELECT {first}", *[f"SELECT {values}"] * (rows - 1)])
     assigned = [f"{_quote(Bookmark._meta.get_field(name).column)} = {_value(vendor, name)}" for name in names]
     columns = ", ".join([f"{attempts} = {attempts} + 1", *assigned])
-    where = f"{table}.{_quote('id')} = v.{_quote('v_id')} AND {table}.{_quote('status')} = %s"
+    status = f"{table}.{_quote('status')} = %s"
+    where = f"{table}.{_quote('id')} = v.{_quote('v_id')} AND {row_check(status)}"
     if same_url:
         where += f" AND {table}.{_quote('url')} = v.{_quote('v_url')}"
     return (
