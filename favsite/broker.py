@@ -12,16 +12,115 @@ metadata throughput). A ``redis.Redis`` client is safe to share between
 threads (each command checks a connection out of the pool), so this channel
 builds it once per connection pool and hands out the same object.
 
+On a worker's event loop, the channel also writes the removal of each
+acknowledged message along with the record of the next one taken (``QoS``).
+
 Selected in settings through ``CELERY_BROKER_TRANSPORT`` for ``redis://`` and
 ``rediss://`` broker URLs; everything else about the transport is kombu's.
 """
 
 from __future__ import annotations
 
+import threading
+from time import monotonic, time
+
 from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
+from kombu.utils.json import dumps
+
+
+class QoS(kombu_redis.QoS):
+    """kombu's acknowledgement emulation for Redis, with each acknowledgement written along with the next message.
+
+    With late acknowledgement kombu records each message a worker takes in
+    two Redis keys (the message, and when it was taken), so that it can be
+    handed out again if the worker dies with it, and removes it when the
+    task acknowledges it: a MULTI/EXEC round trip for each, both made by the
+    worker's one event-loop thread. In a profile of the chat ingest
+    benchmark they were 30% of a worker's time with the GIL
+    (docs/PERFORMANCE.md, ingest).
+
+    On an event loop (``Transport.register_with_event_loop``: a Celery
+    worker) the removals wait and go in the transaction that records the
+    next message taken, so a busy worker makes one round trip per message.
+    A worker with nothing more to take writes them at a turn of its loop
+    once the oldest has waited ``REMOVAL_DELAY`` seconds; whatever reads the
+    records back (a reject, giving unacknowledged messages back when the
+    channel closes) writes them first. A record is never delayed: a worker
+    killed after taking a message must leave it to be handed out again, and
+    the solo pool runs the task before the loop turns. A worker killed with
+    removals unwritten has its finished messages handed out again after the
+    visibility timeout, which a finished fetch skips. Off an event loop the
+    writes are kombu's.
+    """
+
+    REMOVAL_DELAY = 0.05
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self._to_remove: list[str] = []
+        self._oldest_removal = 0.0
+
+    @property
+    def _deferred(self) -> bool:
+        return self.channel.connection.on_event_loop
+
+    def append(self, message, delivery_tag) -> None:
+        if not self._deferred:
+            super().append(message, delivery_tag)
+            return
+        delivery = message.delivery_info
+        record = dumps([message._raw, delivery["exchange"], delivery["routing_key"]])
+        with self.pipe_or_acquire() as pipe:
+            pipe.zadd(self.unacked_index_key, {delivery_tag: time()}).hset(self.unacked_key, delivery_tag, record)
+            self._write_removals(pipe)
+        virtual.QoS.append(self, message, delivery_tag)
+
+    def ack(self, delivery_tag) -> None:
+        if not self._deferred:
+            super().ack(delivery_tag)
+            return
+        with self._lock:
+            if not self._to_remove:
+                self._oldest_removal = monotonic()
+            self._to_remove.append(delivery_tag)
+        virtual.QoS.ack(self, delivery_tag)
+
+    def reject(self, delivery_tag, requeue: bool = False) -> None:
+        self.write_removals()
+        super().reject(delivery_tag, requeue=requeue)
+
+    def restore_unacked(self, client=None) -> None:
+        self.write_removals()
+        super().restore_unacked(client)
+
+    def restore_unacked_once(self, stderr=None) -> None:  # closing the channel
+        self.write_removals()
+        super().restore_unacked_once(stderr)
+
+    def write_removals(self, *, waited: float = 0.0) -> None:
+        """Write the removals waiting, if the oldest has waited ``waited`` seconds."""
+        if self._to_remove and monotonic() - self._oldest_removal >= waited:
+            with self.pipe_or_acquire() as pipe:
+                self._write_removals(pipe)
+
+    def _write_removals(self, pipe) -> None:
+        """Add the removals waiting to ``pipe`` and execute it; kept for the next try if that fails."""
+        with self._lock:
+            to_remove, self._to_remove = self._to_remove, []
+        if to_remove:
+            pipe.zrem(self.unacked_index_key, *to_remove).hdel(self.unacked_key, *to_remove)
+        try:
+            pipe.execute()
+        except Exception:
+            with self._lock:  # kombu reconnects after a connection error
+                self._to_remove[:0] = to_remove
+            raise
 
 
 class Channel(kombu_redis.Channel):
+    QoS = QoS
     _sync_client = None
 
     def _create_client(self, asynchronous: bool = False):
@@ -36,3 +135,14 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+    on_event_loop = False
+
+    def register_with_event_loop(self, connection, loop) -> None:
+        super().register_with_event_loop(connection, loop)
+        self.on_event_loop = True
+        loop.on_tick.add(self._write_acknowledgements)
+
+    def _write_acknowledgements(self) -> None:
+        for channel in self.channels:
+            if channel._qos is not None:
+                channel._qos.write_removals(waited=QoS.REMOVAL_DELAY)

@@ -1,11 +1,16 @@
-"""favsite.broker: Celery's Redis transport, building its synchronous client once per connection pool."""
+"""favsite.broker: Celery's Redis transport, building its synchronous client once per connection pool and,
+on a worker's event loop, writing each acknowledgement along with the next message taken."""
 
 from __future__ import annotations
 
+import itertools
+import time
+
 import pytest
 from kombu import Connection
+from kombu.asynchronous import Hub
 
-from favsite.broker import Transport
+from favsite.broker import QoS, Transport
 from favsite.celery import app
 from tests.fixtures.celery import CELERY_KEY_PREFIX
 
@@ -64,3 +69,80 @@ def test_a_message_taken_with_late_ack_is_unacknowledged_until_acknowledged(chan
         assert client.hget(channel.unacked_key, message.delivery_tag) is None
     finally:
         channel.queue_delete(queue)
+
+
+_queues = itertools.count()
+
+
+@pytest.fixture
+def queue(channel):
+    name = f"broker-test-{id(channel)}-{next(_queues)}"
+    channel.queue_declare(queue=name, auto_delete=False)
+    yield name
+    channel.queue_delete(name)
+
+
+@pytest.fixture
+def loop(channel):
+    """The channel's transport on an event loop, as in a worker; ``loop()`` runs what a turn runs before polling."""
+    hub = Hub()
+    channel.connection.register_with_event_loop(channel.connection, hub)
+    yield lambda: [callback() for callback in list(hub.on_tick)]
+    hub.close()
+
+
+def publish(channel, queue: str, body: str) -> None:
+    channel.basic_publish(channel.prepare_message(body), exchange="", routing_key=queue)
+
+
+def recorded(channel, message) -> bool:
+    """Whether kombu would hand the message out again if this worker died now."""
+    client = channel._create_client()
+    in_index = message.delivery_tag.encode() in client.zrange(channel.unacked_index_key, 0, -1)
+    return in_index and client.hget(channel.unacked_key, message.delivery_tag) is not None
+
+
+def test_on_an_event_loop_a_message_taken_is_recorded_at_once(channel, queue, loop):
+    publish(channel, queue, "hello")
+    message = channel.basic_get(queue, no_ack=False)
+    assert recorded(channel, message)  # a worker killed now leaves it to be handed out again
+    message.ack()
+
+
+def test_on_an_event_loop_an_acknowledgement_is_written_with_the_next_message_taken(channel, queue, loop):
+    publish(channel, queue, "one")
+    publish(channel, queue, "two")
+    first = channel.basic_get(queue, no_ack=False)
+    first.ack()
+    assert recorded(channel, first)
+    second = channel.basic_get(queue, no_ack=False)
+    assert not recorded(channel, first)
+    assert recorded(channel, second)
+    second.ack()
+
+
+def test_an_acknowledgement_with_no_message_after_it_is_written_at_a_turn_of_the_loop(channel, queue, loop):
+    publish(channel, queue, "last")
+    message = channel.basic_get(queue, no_ack=False)
+    message.ack()
+    time.sleep(QoS.REMOVAL_DELAY)
+    loop()
+    assert not recorded(channel, message)
+
+
+def test_a_message_taken_and_not_acknowledged_goes_back_to_the_queue_when_the_channel_closes(channel, queue, loop):
+    publish(channel, queue, "taken")
+    channel.basic_get(queue, no_ack=False)
+    channel.qos.restore_unacked_once()  # what closing the channel does
+    assert channel.basic_get(queue, no_ack=True).body == b"taken"
+
+
+def test_an_acknowledgement_not_yet_written_keeps_its_message_from_coming_back_when_the_channel_closes(
+    channel, queue, loop
+):
+    publish(channel, queue, "done")
+    message = channel.basic_get(queue, no_ack=False)
+    message.ack()
+    channel.qos.restore_unacked_once()
+    assert channel.basic_get(queue) is None
+    assert not recorded(channel, message)
