@@ -76,9 +76,10 @@ def test_a_task_delivered_again_past_the_attempt_limit_gives_up(user, settings):
     assert (bookmark.status, bookmark.fetch_error) == ("failed", "gave up after 3 attempts")
 
 
-def test_the_claimed_bookmark_is_the_stored_row_with_every_field_typed(user):
-    bookmark = make_bookmark(user, title="Typed", note="a note", page_title="页面")
-    claimed = services.begin_fetch(bookmark.pk)
+@pytest.mark.parametrize("redelivered", [False, True], ids=["read", "claimed again"])
+def test_the_claimed_bookmark_is_the_stored_row_with_every_field_typed(user, redelivered):
+    bookmark = make_bookmark(user, title="Typed", note="a note", page_title="页面", is_private=True)
+    claimed = services.begin_fetch(bookmark.pk, redelivered=redelivered)
     stored = Bookmark.objects.get(pk=bookmark.pk)
     for field in Bookmark._meta.concrete_fields:
         assert getattr(claimed, field.attname) == getattr(stored, field.attname), field.name
