@@ -31,11 +31,22 @@ def _fields() -> list:
 def _insert_sql(vendor: str, rows: int) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in _fields())
-    row = "(" + ", ".join(["%s"] * len(_fields())) + ")"
+    if vendor == "postgresql":
+        # One array per column, as Django's bulk_create does there: a short
+        # statement whatever the rows, which psycopg converts once and caches
+        # (with a placeholder per value, it parsed the statement again on every
+        # batch: 15% of the gateway's time with the GIL in the ingest profile).
+        # The array types drop their length, so a value too long for its
+        # column still fails the insert instead of being cut.
+        arrays = ", ".join(f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in _fields())
+        source = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 (types only)
+    else:
+        row = "(" + ", ".join(["%s"] * len(_fields())) + ")"
+        source = f"VALUES {', '.join([row] * rows)}"
     unique = ", ".join(quote(Bookmark._meta.get_field(name).column) for name in ("owner", "url_hash"))
     returning = ", ".join(quote(name) for name in ("id", "owner_id", "url_hash"))
     return (
-        f"INSERT INTO {quote(Bookmark._meta.db_table)} ({columns}) VALUES {', '.join([row] * rows)} "  # noqa: S608
+        f"INSERT INTO {quote(Bookmark._meta.db_table)} ({columns}) {source} "  # noqa: S608 (names only)
         f"ON CONFLICT ({unique}) DO NOTHING RETURNING {returning}"
     )
 
@@ -53,9 +64,14 @@ def insert_new(bookmarks: list[Bookmark]) -> list[Bookmark]:
     inserted = []
     for start in range(0, len(bookmarks), CHUNK):
         chunk = bookmarks[start : start + CHUNK]
-        params = [
-            field.get_db_prep_save(field.pre_save(bookmark, True), connection) for bookmark in chunk for field in fields
+        values = [
+            [field.get_db_prep_save(field.pre_save(bookmark, True), connection) for field in fields]
+            for bookmark in chunk
         ]
+        if connection.vendor == "postgresql":
+            params = [list(column) for column in zip(*values, strict=True)]
+        else:
+            params = [value for row in values for value in row]
         with connection.cursor() as cursor:
             cursor.execute(_insert_sql(connection.vendor, len(chunk)), params)
             rows = cursor.fetchall()
