@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import json
-import time
 import tracemalloc
 import zlib
 from io import StringIO
@@ -178,52 +177,49 @@ def test_fetch_metadata_command_prints_one_json_object(page_server):
 
 
 # --- hostile servers ----------------------------------------------------------
-# The outcome is what is asserted; the generous time bound only proves the
-# fetch did not wait for the server (a 1 byte/s page would take minutes).
+# No time is asserted: a fetch that waited for the server would end otherwise
+# (a page sent one byte a second arrives whole, with its title, minutes later;
+# an endless body ends in a timeout, not at the cap), and one that did not
+# stop at the byte cap would hold the whole body (the peak memory).
 
 
 def _fetch_bounded(url: str, **options):
     tracemalloc.start()
-    started = time.monotonic()
     try:
         result = fetch(url, **options)
         _size, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return result, time.monotonic() - started, peak
+    return result, peak
 
 
 def test_a_gzip_bomb_is_cut_at_the_byte_cap(page_server):
     bomb = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     data = bomb.compress(b"<html><body>") + b"".join(bomb.compress(bytes(1 << 20)) for _ in range(200)) + bomb.flush()
     url = page_server.route("/", data, headers={"Content-Encoding": "gzip"})
-    result, elapsed, peak = _fetch_bounded(url, timeout=5)
+    result, peak = _fetch_bounded(url, timeout=5)
     assert result.error == "no title found in the page"  # it stopped reading: 200 MB never came out
     assert peak < 16 * 1024 * 1024
-    assert elapsed < 5
 
 
 def test_a_server_sending_headers_one_byte_per_second_hits_the_deadline(page_server):
     url = page_server.route("/", page("<title>Slow</title>"), drip=1.0)
-    result, elapsed, _peak = _fetch_bounded(url, timeout=1.5)
+    result, _peak = _fetch_bounded(url, timeout=1.5)
     assert (result.ok, result.retryable) == (False, True)
     assert result.error.startswith("timeout")
-    assert elapsed < 1.5 + 2
 
 
 def test_a_body_sent_one_byte_per_second_hits_the_deadline(page_server):
     url = page_server.route("/", page("<title>Slow</title>"), drip_body=0.5)
-    result, elapsed, _peak = _fetch_bounded(url, timeout=1.5)
+    result, _peak = _fetch_bounded(url, timeout=1.5)
     assert result.error.startswith("timeout")
-    assert elapsed < 1.5 + 2
 
 
 def test_an_endless_body_is_cut_at_the_byte_cap(page_server):
     url = page_server.route("/", b"<p>filler</p>", endless=True)
-    result, elapsed, peak = _fetch_bounded(url, timeout=5, max_bytes=1024 * 1024)
+    result, peak = _fetch_bounded(url, timeout=5, max_bytes=1024 * 1024)
     assert result.error == "no title found in the page"
     assert peak < 16 * 1024 * 1024
-    assert elapsed < 5
 
 
 def test_reading_stops_at_the_end_of_a_head_with_a_title(page_server):
