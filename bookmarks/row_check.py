@@ -13,7 +13,9 @@ PostgreSQL's time, and it grows with the burst.
 
 ``(condition) IS TRUE`` keeps what the condition means in a WHERE clause (a
 NULL still fails) but is no index condition, so the primary key is the only
-way in. SQLite looks rows up by rowid either way; it gets the same text.
+way in. That holds for a comparison or an ``IS NULL`` test; a bare boolean
+column wrapped so could still be served by an index on it. SQLite looks rows
+up by rowid either way; it gets the same text.
 """
 
 from __future__ import annotations

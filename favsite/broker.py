@@ -21,12 +21,15 @@ Selected in settings through ``CELERY_BROKER_TRANSPORT`` for ``redis://`` and
 
 from __future__ import annotations
 
+import logging
 import threading
 from time import monotonic, time
 
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 from kombu.utils.json import dumps
+
+log = logging.getLogger(__name__)
 
 
 class QoS(kombu_redis.QoS):
@@ -43,15 +46,16 @@ class QoS(kombu_redis.QoS):
     On an event loop (``Transport.register_with_event_loop``: a Celery
     worker) the removals wait and go in the transaction that records the
     next message taken, so a busy worker makes one round trip per message.
-    A worker with nothing more to take writes them at a turn of its loop
-    once the oldest has waited ``REMOVAL_DELAY`` seconds; whatever reads the
-    records back (a reject, giving unacknowledged messages back when the
-    channel closes) writes them first. A record is never delayed: a worker
-    killed after taking a message must leave it to be handed out again, and
-    the solo pool runs the task before the loop turns. A worker killed with
-    removals unwritten has its finished messages handed out again after the
-    visibility timeout, which a finished fetch skips. Off an event loop the
-    writes are kombu's.
+    A worker with nothing more to take writes them at the first turn of its
+    loop after the oldest has waited ``REMOVAL_DELAY`` seconds: when idle,
+    within about a second (the loop turns when kombu's BRPOP times out).
+    A reject and giving unacknowledged messages back (the channel closing)
+    write them first. A record is never delayed: a worker killed after
+    taking a message must leave it to be handed out again, and the solo pool
+    runs the task before the loop turns. A message whose removal is still
+    waiting when a worker dies, or when some worker's periodic sweep finds
+    it older than the visibility timeout, is handed out again; a finished
+    fetch skips it. Off an event loop the writes are kombu's.
     """
 
     REMOVAL_DELAY = 0.05
@@ -92,12 +96,20 @@ class QoS(kombu_redis.QoS):
         super().reject(delivery_tag, requeue=requeue)
 
     def restore_unacked(self, client=None) -> None:
-        self.write_removals()
+        self._write_removals_before_restoring()
         super().restore_unacked(client)
 
     def restore_unacked_once(self, stderr=None) -> None:  # closing the channel
-        self.write_removals()
+        self._write_removals_before_restoring()
         super().restore_unacked_once(stderr)
+
+    def _write_removals_before_restoring(self) -> None:
+        # kombu's restore goes on whatever happens (a channel closing must
+        # close): with Redis unreachable, what waits is handed out again later.
+        try:
+            self.write_removals()
+        except Exception:
+            log.warning("could not write %d acknowledgements before restoring", len(self._to_remove), exc_info=True)
 
     def write_removals(self, *, waited: float = 0.0) -> None:
         """Write the removals waiting, if the oldest has waited ``waited`` seconds."""
@@ -136,11 +148,19 @@ class Channel(kombu_redis.Channel):
 class Transport(kombu_redis.Transport):
     Channel = Channel
     on_event_loop = False
+    _loop = None
 
     def register_with_event_loop(self, connection, loop) -> None:
         super().register_with_event_loop(connection, loop)
         self.on_event_loop = True
+        self._loop = loop
         loop.on_tick.add(self._write_acknowledgements)
+
+    def close_connection(self, connection) -> None:
+        super().close_connection(connection)  # its channels write what waits as they close
+        if self._loop is not None:  # a reconnection registers the new transport
+            self._loop.on_tick.discard(self._write_acknowledgements)
+            self._loop = None
 
     def _write_acknowledgements(self) -> None:
         for channel in self.channels:

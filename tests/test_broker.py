@@ -146,3 +146,25 @@ def test_an_acknowledgement_not_yet_written_keeps_its_message_from_coming_back_w
     channel.qos.restore_unacked_once()
     assert channel.basic_get(queue) is None
     assert not recorded(channel, message)
+
+
+def test_a_reject_writes_the_acknowledgements_waiting_first(channel, queue, loop):
+    publish(channel, queue, "done")
+    publish(channel, queue, "refused")
+    done = channel.basic_get(queue, no_ack=False)
+    refused = channel.basic_get(queue, no_ack=False)
+    done.ack()
+    refused.reject(requeue=True)
+    assert not recorded(channel, done)
+    assert channel.basic_get(queue, no_ack=True).body == b"refused"
+
+
+def test_a_closed_connection_leaves_the_event_loop():
+    hub = Hub()
+    with app.connection_for_write() as connection:
+        connection.ensure_connection()
+        transport = connection.transport
+        transport.register_with_event_loop(connection.connection, hub)
+        assert transport._write_acknowledgements in hub.on_tick
+    assert transport._write_acknowledgements not in hub.on_tick  # a reconnection registers anew
+    hub.close()

@@ -10,6 +10,7 @@ import zlib
 from io import StringIO
 
 import brotli
+import pytest
 from django.core.management import call_command
 
 from bookmarks.metadata import fetch_page_metadata
@@ -202,6 +203,7 @@ def test_a_gzip_bomb_is_cut_at_the_byte_cap(page_server):
     assert peak < 16 * 1024 * 1024
 
 
+@pytest.mark.timeout(30)  # a fetch that waited for the drip would take minutes
 def test_a_server_sending_headers_one_byte_per_second_hits_the_deadline(page_server):
     url = page_server.route("/", page("<title>Slow</title>"), drip=1.0)
     result, _peak = _fetch_bounded(url, timeout=1.5)
@@ -209,6 +211,7 @@ def test_a_server_sending_headers_one_byte_per_second_hits_the_deadline(page_ser
     assert result.error.startswith("timeout")
 
 
+@pytest.mark.timeout(30)  # a fetch that waited for the drip would take minutes
 def test_a_body_sent_one_byte_per_second_hits_the_deadline(page_server):
     url = page_server.route("/", page("<title>Slow</title>"), drip_body=0.5)
     result, _peak = _fetch_bounded(url, timeout=1.5)
