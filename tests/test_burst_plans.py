@@ -6,9 +6,9 @@ confirmation, until autovacuum looks again a minute or more after a flood
 began. The fetch path and the outbox find their rows by id and check their
 state (``bookmarks.row_check``); planned from those statistics, a lookup that
 could use the index on ``status`` or ``sent_at`` did, and read every pending
-bookmark or unsent save for each one it wanted. Each statement these paths
-run during a burst must reach its rows through their keys. (SQLite finds
-rows by rowid whatever its statistics say.)
+bookmark or unsent save for each one it wanted. No statement these paths
+run during a burst may read through the index on a table's state. (SQLite
+finds rows by rowid whatever its statistics say.)
 """
 
 from __future__ import annotations
