@@ -26,6 +26,7 @@ from functools import lru_cache
 
 from django.db import connection
 
+from bookmarks import pg_arrays
 from bookmarks.models import Bookmark
 from bookmarks.row_check import row_check
 
@@ -110,37 +111,33 @@ def claim_pending(bookmark_id: int, now: datetime) -> Bookmark | None:
 
 @lru_cache(maxsize=32)
 def _results_sql(vendor: str, names: tuple[str, ...], same_url: bool, rows: int) -> str:
-    """One UPDATE for ``rows`` results of one shape: the values come as a derived table joined on the id."""
+    """One UPDATE for ``rows`` results of one shape: the values come as a derived table joined on the id.
+
+    On PostgreSQL the derived table is one typed array per column
+    (``bookmarks.pg_arrays``), the same text for any ``rows``; elsewhere a
+    row of placeholders per result.
+    """
     table = _quote(Bookmark._meta.db_table)
     attempts = _quote("fetch_attempts")
     given = ["id", *names, *(["url"] if same_url else [])]
-    values = ", ".join(["%s"] * len(given))
-    first = ", ".join(f"%s AS {_quote(f'v_{name}')}" for name in given)
-    derived = " UNION ALL ".join([f"SELECT {first}", *[f"SELECT {values}"] * (rows - 1)])
-    assigned = [f"{_quote(Bookmark._meta.get_field(name).column)} = {_value(vendor, name)}" for name in names]
+    if vendor == "postgresql":
+        arrays = ", ".join(pg_arrays.array_of(Bookmark._meta.get_field(name)) for name in given)
+        aliases = ", ".join(_quote(f"v_{name}") for name in given)
+        source = f"UNNEST({arrays}) AS v({aliases})"
+    else:
+        values = ", ".join(["%s"] * len(given))
+        first = ", ".join(f"%s AS {_quote(f'v_{name}')}" for name in given)
+        source = "(" + " UNION ALL ".join([f"SELECT {first}", *[f"SELECT {values}"] * (rows - 1)]) + ") AS v"
+    assigned = [f"{_quote(Bookmark._meta.get_field(name).column)} = v.{_quote(f'v_{name}')}" for name in names]
     columns = ", ".join([f"{attempts} = {attempts} + 1", *assigned])
     status = f"{table}.{_quote('status')} = %s"
     where = f"{table}.{_quote('id')} = v.{_quote('v_id')} AND {row_check(status)}"
     if same_url:
         where += f" AND {table}.{_quote('url')} = v.{_quote('v_url')}"
     return (
-        f"UPDATE {table} SET {columns} FROM ({derived}) AS v "  # noqa: S608 (names only)
+        f"UPDATE {table} SET {columns} FROM {source} "  # noqa: S608 (names only)
         f"WHERE {where} RETURNING {table}.{_quote('id')}"
     )
-
-
-_UNTYPED = {"CharField", "TextField", "URLField"}
-
-
-def _value(vendor: str, name: str) -> str:
-    # PostgreSQL types a derived table's column from its values: one holding
-    # only NULLs is text, which an integer or timestamp column refuses. Text
-    # goes in uncast, so a value too long for its column is still an error.
-    field = Bookmark._meta.get_field(name)
-    column = f"v.{_quote(f'v_{name}')}"
-    if vendor != "postgresql" or field.get_internal_type() in _UNTYPED:
-        return column
-    return f"CAST({column} AS {field.db_type(connection)})"
 
 
 def update_pending_many(results: Sequence[tuple[int, Mapping[str, object], str | None]]) -> set[int]:
@@ -159,17 +156,21 @@ def update_pending_many(results: Sequence[tuple[int, Mapping[str, object], str |
             shapes.setdefault((tuple(result[1]), result[2] is not None), []).append(result)
     written: set[int] = set()
     pending = Bookmark.Status.PENDING.value
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         for (names, same_url), rows in shapes.items():
             for start in range(0, len(rows), CHUNK):
                 chunk = rows[start : start + CHUNK]
-                params: list[object] = []
-                for bookmark_id, fields, url in chunk:
-                    params.append(bookmark_id)
-                    params.extend(_prep(name, fields[name]) for name in names)
-                    if same_url:
-                        params.append(url)
-                params.append(pending)
-                cursor.execute(_results_sql(connection.vendor, names, same_url, len(chunk)), params)
+                values = [
+                    [bookmark_id, *(_prep(name, fields[name]) for name in names), *([url] if same_url else [])]
+                    for bookmark_id, fields, url in chunk
+                ]
+                if postgresql:  # one statement text for any number of rows
+                    params = [*pg_arrays.columns(values), pending]
+                    sql = _results_sql(connection.vendor, names, same_url, 0)
+                else:
+                    params = [*(value for row in values for value in row), pending]
+                    sql = _results_sql(connection.vendor, names, same_url, len(chunk))
+                cursor.execute(sql, params)
                 written.update(row[0] for row in cursor.fetchall())
     return written

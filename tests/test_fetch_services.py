@@ -168,6 +168,23 @@ def test_results_written_together_take_one_statement_for_each_shape(user):
     }
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="arrays per column: PostgreSQL's statement")
+def test_groups_of_any_size_write_with_the_same_statement_text_on_postgresql(user):
+    # psycopg converts a statement's text once and caches it (bookmarks.pg_arrays).
+    pages = [make_bookmark(user, url=f"https://example.com/{n}") for n in range(5)]
+    texts = set()
+
+    def statement_text(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and "fetch_attempts" in sql:
+            texts.add(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(statement_text):
+        for group in (pages[:1], pages[1:5]):
+            write_together(*(final(page, found(page.url, "Page")) for page in group))
+    assert len(texts) == 1
+
+
 def test_a_bookmark_given_twice_in_one_group_is_written_by_the_first(user):
     bookmark = make_bookmark(user)
     first, second = final(bookmark, found(bookmark.url, "First")), final(bookmark, found(bookmark.url, "Second"))
@@ -178,7 +195,7 @@ def test_a_bookmark_given_twice_in_one_group_is_written_by_the_first(user):
 
 
 def test_a_group_of_failures_without_an_http_status_is_written(user):
-    # PostgreSQL types a column of NULLs as text: the statement casts it back.
+    # A column of NULLs has no type of its own: the statement gives it the column's.
     bookmarks = [make_bookmark(user, url=f"https://example.com/{n}") for n in range(2)]
     refused = [PageMetadata(url=b.url, error="connection refused") for b in bookmarks]
     write_together(*(final(b, metadata) for b, metadata in zip(bookmarks, refused, strict=True)))
