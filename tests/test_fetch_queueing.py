@@ -16,12 +16,16 @@ from tests.fixtures.celery import CELERY_KEY_PREFIX, purge_queues
 pytestmark = pytest.mark.django_db(transaction=True)  # commit hooks run
 
 
+def queued_messages() -> list[dict]:
+    """The messages waiting in this run's ``fetch`` queue, oldest first."""
+    client = redis.Redis.from_url(app.conf.broker_url)
+    return [json.loads(raw) for raw in reversed(client.lrange(f"{CELERY_KEY_PREFIX}fetch", 0, -1))]
+
+
 def queued_fetches() -> list[int]:
     """The bookmark ids of the fetch tasks waiting in this run's ``fetch`` queue, oldest first."""
-    client = redis.Redis.from_url(app.conf.broker_url)
     ids = []
-    for raw in reversed(client.lrange(f"{CELERY_KEY_PREFIX}fetch", 0, -1)):
-        message = json.loads(raw)
+    for message in queued_messages():
         assert message["headers"]["task"] == "bookmarks.tasks.fetch_metadata"
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
         ids.append(args[0])
@@ -57,3 +61,10 @@ def test_a_rolled_back_save_inside_the_block_sends_no_fetch(user, empty_queues):
             services.save_url(user, "https://example.com/gone")
             raise RuntimeError("rolled back")
     assert queued_fetches() == [kept.pk]
+
+
+def test_fetches_sent_together_show_their_bookmark_to_monitoring_as_celery_would(user, empty_queues):
+    with services.fetches_sent_together():
+        saved = [services.save_url(user, f"https://example.com/{n}").bookmark for n in range(2)]
+    shown = [(message["headers"]["argsrepr"], message["headers"]["kwargsrepr"]) for message in queued_messages()]
+    assert shown == [(repr((bookmark.pk,)), repr({})) for bookmark in saved]
