@@ -459,8 +459,11 @@ def _announce_fetched(bookmarks: list[Bookmark]) -> None:
     bookmark_fetch_recorded.send(sender=Bookmark, bookmarks=bookmarks)
 
     def fetched() -> None:
+        # Robust: a receiver that raises is logged by Django and stops neither
+        # the other receivers nor the commit's other hooks (the chat
+        # confirmations), and the fetch, committed already, still succeeds.
         for bookmark in bookmarks:
-            bookmark_fetched.send(sender=Bookmark, bookmark=bookmark)
+            bookmark_fetched.send_robust(sender=Bookmark, bookmark=bookmark)
 
     transaction.on_commit(fetched)
 

@@ -4,7 +4,8 @@ from django.dispatch import Signal
 
 # Sent once a page fetch for a bookmark has ended for good (status ``ok`` or
 # ``failed``; not between retries), after the row is committed.
-# Arguments: ``bookmark`` (the updated Bookmark instance).
+# Arguments: ``bookmark`` (the updated Bookmark instance). Sent robustly: a
+# receiver that raises is logged (``django.dispatch``) and changes nothing else.
 bookmark_fetched = Signal()
 
 # Sent when a page fetch's final result is written, inside the transaction that

@@ -210,3 +210,24 @@ def test_a_bookmark_completes_after_its_worker_is_killed_mid_task(page_server):
             stop_process(second)
     assert (bookmark.status, bookmark.page_title) == ("ok", "Survived")
     assert bookmark.fetch_attempts == 2
+
+
+def test_a_failing_bookmark_fetched_receiver_neither_fails_the_fetch_nor_silences_other_receivers(page_server):
+    received = []
+
+    def broken(sender, bookmark, **kwargs):
+        raise RuntimeError("a receiver's own bug")
+
+    def listener(sender, bookmark, **kwargs):
+        received.append(bookmark.pk)
+
+    bookmark_fetched.connect(broken)
+    bookmark_fetched.connect(listener)
+    try:
+        bookmark = make_bookmark(make_user(), url=page_server.route("/", page("Still saved")))
+        assert fetch_metadata.apply(args=(bookmark.pk,)).get() == "ok"  # no worker: the task runs here
+    finally:
+        bookmark_fetched.disconnect(broken)
+        bookmark_fetched.disconnect(listener)
+    assert received == [bookmark.pk]
+    assert Bookmark.objects.get(pk=bookmark.pk).page_title == "Still saved"
