@@ -3,8 +3,8 @@
 The slixmpp bot parses each stanza into an ``Incoming`` and runs
 ``handle_messages`` on the batch waiting in a database thread; each ``Reply``
 says what to send back right away and whether a confirmation will follow (the
-bot shows "composing" until then). ``handle_message`` handles one message
-alone; tests call both directly.
+bot shows "composing" until then). ``handle_message`` runs one message
+through the same path; tests call both directly.
 """
 
 from __future__ import annotations
@@ -103,18 +103,11 @@ def _drop_connection_after_error() -> None:
 
 
 def handle_message(incoming: Incoming) -> Reply:
-    """One message, alone: the reply (exceptions propagate)."""
-    fresh_connection()
-    try:
-        with translation.override(settings.LANGUAGE_CODE):
-            routed = _handle(incoming, Links())
-            if isinstance(routed, Reply):
-                return routed
-            with transaction.atomic():
-                return routed.run()
-    except DatabaseError:
-        _drop_connection_after_error()  # the next message gets a new one
-        raise
+    """One message alone, through the bot's own path (``handle_messages``): its reply, or its exception raised."""
+    outcome = handle_messages([incoming])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def handle_messages(batch: list[Incoming]) -> list[Reply | Exception]:
