@@ -18,8 +18,8 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from bookmarks.models import AccessToken, Bookmark, Tag
-from bookmarks.search import search_bookmarks
+from bookmarks.models import AccessToken, Bookmark
+from bookmarks.search import with_tags_matching
 from bookmarks.tokens import user_for
 
 FEED_SIZE = 50
@@ -56,11 +56,8 @@ class BookmarkFeed(Feed):
         return self.title(obj)
 
     def items(self, obj: dict) -> QuerySet[Bookmark]:
-        bookmarks = Bookmark.objects.filter(owner=obj["user"])
-        if obj["tag"]:
-            bookmarks = bookmarks.filter(tags__in=Tag.objects.filter(owner=obj["user"], name__iexact=obj["tag"]))
-        if obj["q"]:
-            bookmarks = search_bookmarks(bookmarks, obj["q"])
+        tags = [obj["tag"]] if obj["tag"] else []
+        bookmarks = with_tags_matching(Bookmark.objects.filter(owner=obj["user"]), obj["user"], tags, obj["q"])
         return bookmarks.order_by("-added_at", "-id").prefetch_related("tags")[:FEED_SIZE]
 
     def item_title(self, item: Bookmark) -> str:

@@ -126,3 +126,23 @@ def test_two_character_terms_use_the_bigram_index_on_postgresql(user):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite scans two-character terms")
     assert "bookmark_search_bigrams" in postgres_plan("收藏")
+
+
+def narrowed(user, tags: list[str], query: str = "") -> list[str]:
+    """The display titles of ``user``'s bookmarks with ``tags`` that match ``query`` (the pages' filter), sorted."""
+    found = search.with_tags_matching(Bookmark.objects.filter(owner=user), user, tags, query)
+    return sorted(bookmark.display_title for bookmark in found)
+
+
+def test_tag_filters_keep_bookmarks_with_every_tag_named_in_any_case(library):
+    assert narrowed(library, ["PYTHON", "Web"]) == ["Django documentation"]
+
+
+def test_a_tag_filter_naming_a_tag_the_owner_does_not_have_finds_nothing(library, django_user_model):
+    stranger = django_user_model.objects.create_user("stranger", password="x")
+    make_bookmark(stranger, "https://example.com/theirs", tags="rust")
+    assert narrowed(library, ["rust"]) == []
+
+
+def test_a_tag_filter_and_a_query_narrow_together(library):
+    assert narrowed(library, ["python"], "micro") == ["Flask Quickstart"]

@@ -31,6 +31,7 @@ from bookmarks.entries import tag_name
 from bookmarks.exporting import bookmark_entries
 from bookmarks.models import AccessToken, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, normalize_url, url_hash
+from bookmarks.search import with_tags_matching
 from bookmarks.tokens import token_for, user_for
 
 RECENT_DEFAULT, RECENT_MAX = 15, 100
@@ -133,10 +134,7 @@ def _posts_response(request: HttpRequest, user, posts: list[dict], *, dt: str | 
 
 def _filtered(request: HttpRequest, user) -> tuple[QuerySet[Bookmark], str]:
     raw = request.GET.get("tag", "")
-    bookmarks = Bookmark.objects.filter(owner=user)
-    for name in raw.split()[:MAX_TAG_FILTERS]:
-        bookmarks = bookmarks.filter(tags__in=Tag.objects.filter(owner=user, name__iexact=name))
-    return bookmarks, raw
+    return with_tags_matching(Bookmark.objects.filter(owner=user), user, raw.split()[:MAX_TAG_FILTERS]), raw
 
 
 def _find(user, url: str) -> Bookmark | None:

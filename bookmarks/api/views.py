@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from bookmarks import services
 from bookmarks.api.serializers import BookmarkSerializer, TagSerializer
 from bookmarks.models import Bookmark, Tag
-from bookmarks.search import search_bookmarks
+from bookmarks.search import with_tags_matching
 
 LIST_PARAMETERS = [
     OpenApiParameter("q", OpenApiTypes.STR, description="search words (the site's search syntax)"),
@@ -32,14 +32,11 @@ class BookmarkList(generics.ListCreateAPIView):
     serializer_class = BookmarkSerializer
 
     def get_queryset(self) -> QuerySet[Bookmark]:
-        bookmarks = owned_bookmarks(self.request)
-        for name in self.request.query_params.getlist("tag"):
-            bookmarks = bookmarks.filter(tags__in=Tag.objects.filter(owner=self.request.user, name__iexact=name))
-        if "unread" in self.request.query_params:
-            bookmarks = bookmarks.filter(unread=self.request.query_params["unread"].lower() in ("1", "true", "yes"))
-        query = self.request.query_params.get("q", "").strip()
-        if query:
-            bookmarks = search_bookmarks(bookmarks, query)
+        params = self.request.query_params
+        query = params.get("q", "").strip()
+        bookmarks = with_tags_matching(owned_bookmarks(self.request), self.request.user, params.getlist("tag"), query)
+        if "unread" in params:
+            bookmarks = bookmarks.filter(unread=params["unread"].lower() in ("1", "true", "yes"))
         return bookmarks.prefetch_related("tags")
 
     @extend_schema(parameters=LIST_PARAMETERS)

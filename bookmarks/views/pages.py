@@ -24,7 +24,7 @@ from bookmarks.forms import BookmarkForm, BulkActionForm
 from bookmarks.list_items import render_items
 from bookmarks.models import Bookmark, Tag
 from bookmarks.paging import paginate_bookmarks
-from bookmarks.search import search_bookmarks
+from bookmarks.search import with_tags_matching
 
 PAGE_SIZE = 50
 # The sidebar shows the first tags by name; the tags page has them all.
@@ -113,14 +113,8 @@ def bookmark_bulk(request: HttpRequest) -> HttpResponse:
 
 
 def _filtered(request: HttpRequest, query: str, tag_name: str) -> QuerySet[Bookmark]:
-    bookmarks = Bookmark.objects.filter(owner=request.user)
-    if tag_name:
-        # Resolving the tag first lets the database start from its few bookmarks.
-        tag = Tag.objects.filter(owner=request.user, name__iexact=tag_name).first()
-        bookmarks = bookmarks.filter(tags=tag) if tag else bookmarks.none()
-    if query:
-        bookmarks = search_bookmarks(bookmarks, query)
-    return bookmarks
+    tags = [tag_name] if tag_name else []
+    return with_tags_matching(Bookmark.objects.filter(owner=request.user), request.user, tags, query)
 
 
 @login_required
