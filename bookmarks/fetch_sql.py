@@ -165,12 +165,8 @@ def update_pending_many(results: Sequence[tuple[int, Mapping[str, object], str |
                     [bookmark_id, *(_prep(name, fields[name]) for name in names), *([url] if same_url else [])]
                     for bookmark_id, fields, url in chunk
                 ]
-                if postgresql:  # one statement text for any number of rows
-                    params = [*pg_arrays.columns(values), pending]
-                    sql = _results_sql(connection.vendor, names, same_url, 0)
-                else:
-                    params = [*(value for row in values for value in row), pending]
-                    sql = _results_sql(connection.vendor, names, same_url, len(chunk))
-                cursor.execute(sql, params)
+                rows_in_text = 0 if postgresql else len(chunk)  # PostgreSQL: one text for any number of rows
+                sql = _results_sql(connection.vendor, names, same_url, rows_in_text)
+                cursor.execute(sql, [*pg_arrays.parameters(values), pending])
                 written.update(row[0] for row in cursor.fetchall())
     return written

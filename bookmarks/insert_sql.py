@@ -21,7 +21,7 @@ from functools import lru_cache
 from django.db import connection
 
 from bookmarks.models import Bookmark
-from bookmarks.pg_arrays import array_of, columns
+from bookmarks.pg_arrays import array_of, parameters
 
 
 def _fields() -> list:
@@ -63,10 +63,8 @@ def insert_new(bookmarks: list[Bookmark]) -> list[Bookmark]:
             [field.get_db_prep_save(field.pre_save(bookmark, True), connection) for field in fields]
             for bookmark in chunk
         ]
-        postgresql = connection.vendor == "postgresql"
-        params = columns(values) if postgresql else [value for row in values for value in row]
         with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(connection.vendor, len(chunk)), params)
+            cursor.execute(_insert_sql(connection.vendor, len(chunk)), parameters(values))
             rows = cursor.fetchall()
         by_key = {(bookmark.owner_id, bookmark.url_hash): bookmark for bookmark in chunk}
         for pk, owner_id, digest in rows:

@@ -27,6 +27,9 @@ def array_of(field: Field) -> str:
     return f"(%s)::{field.db_type(connection).split('(')[0]}[]"
 
 
-def columns(rows: Iterable[Sequence[object]]) -> list[list[object]]:
-    """The rows' values, one list per column: the parameters for ``array_of`` placeholders."""
-    return [list(column) for column in zip(*rows, strict=True)]
+def parameters(rows: Iterable[Sequence[object]]) -> list[object]:
+    """The parameters for ``rows`` of values: on PostgreSQL one list per column, for ``array_of``
+    placeholders; elsewhere every value in row order, for a row of placeholders each."""
+    if connection.vendor == "postgresql":
+        return [list(column) for column in zip(*rows, strict=True)]
+    return [value for row in rows for value in row]
