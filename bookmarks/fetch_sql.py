@@ -20,6 +20,7 @@ Only ``bookmarks.services`` calls these.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -30,7 +31,7 @@ from bookmarks import pg_arrays
 from bookmarks.models import Bookmark
 from bookmarks.row_check import row_check
 
-CHUNK = 64  # results per UPDATE: a group commit's largest group
+CHUNK = 64  # ids per read, results per UPDATE: a gathered group's largest
 
 
 def _quote(name: str) -> str:
@@ -45,16 +46,40 @@ def _columns() -> str:
     return ", ".join(_quote(field.column) for field in Bookmark._meta.concrete_fields)
 
 
-@lru_cache(maxsize=4)
-def _read_sql(vendor: str) -> str:
-    # By id alone: its status is checked in Python (``bookmarks.row_check`` says why).
-    return f"SELECT {_columns()} FROM {_quote(Bookmark._meta.db_table)} WHERE {_quote('id')} = %s"  # noqa: S608
+@lru_cache(maxsize=CHUNK + 1)
+def _read_sql(vendor: str, rows: int) -> str:
+    """The bookmarks with the ids given: on PostgreSQL one array of ids (one text for any number),
+    elsewhere a placeholder each. By id alone: the status is checked in Python (``bookmarks.row_check`` says why)."""
+    if vendor == "postgresql":
+        ids = f"= ANY({pg_arrays.array_of(Bookmark._meta.pk)})"
+    else:
+        ids = "IN (" + ", ".join(["%s"] * rows) + ")"
+    return f"SELECT {_columns()} FROM {_quote(Bookmark._meta.db_table)} WHERE {_quote('id')} {ids}"  # noqa: S608
 
 
-def read_pending(bookmark_id: int) -> Bookmark | None:
-    """The bookmark if it is pending; None when gone or not pending. A read: no write lock taken."""
-    found = _bookmarks(_read_sql(connection.vendor), [bookmark_id])
-    return found[0] if found and found[0].status == Bookmark.Status.PENDING else None
+def read_pending(bookmark_ids: Sequence[int]) -> list[Bookmark | None]:
+    """For each id, its bookmark if it is pending; None when gone or not pending. A read: no write lock taken.
+
+    One statement for up to ``CHUNK`` ids: the reads of fetches starting
+    together are made together (``services.begin_fetch``).
+    """
+    found: dict[int, Bookmark] = {}
+    postgresql = connection.vendor == "postgresql"
+    for start in range(0, len(bookmark_ids), CHUNK):
+        chunk = list(bookmark_ids[start : start + CHUNK])
+        sql = _read_sql(connection.vendor, 0 if postgresql else len(chunk))
+        for bookmark in _bookmarks(sql, pg_arrays.parameters([[pk] for pk in chunk])):
+            found[bookmark.pk] = bookmark
+    answers: list[Bookmark | None] = []
+    given: set[int] = set()
+    for pk in bookmark_ids:
+        bookmark = found.get(pk)
+        if bookmark is None or bookmark.status != Bookmark.Status.PENDING:
+            answers.append(None)
+            continue
+        answers.append(copy.copy(bookmark) if pk in given else bookmark)  # each task changes its own
+        given.add(pk)
+    return answers
 
 
 @lru_cache(maxsize=4)

@@ -30,6 +30,10 @@ group's statements and its one commit cost the server a fraction of one
 transaction per item, and the server's CPU is shared with everything else
 on the machine (docs/PERFORMANCE.md, ingest).
 
+``Gathered(handle)`` is the same gathering without the transaction: the
+worker's fetches each read their bookmark first, and the reads that arrive
+while one is running are made by one statement (``services.begin_fetch``).
+
 ``scopes``: context managers the writing thread enters around each group's
 transaction and its commit hooks (the gateway's outbox sends the
 confirmations a group's hooks queue in one Redis round trip).
@@ -71,46 +75,72 @@ class _Entry:
         return self.result
 
 
-class GroupCommit(Generic[T, R]):
-    def __init__(self, write: Callable[[list[T]], list[R]], max_batch: int = 64) -> None:
-        self.write = write
+class Gathered(Generic[T, R]):
+    """``run(item)`` from any thread: ``handle(items)`` is called by the first to arrive for itself and the others
+    queued meanwhile (at most ``max_batch``); each gets its own result, or the exception ``handle`` raised.
+
+    ``handle`` returns one result per item, in order. Inside a caller's
+    transaction an item is handled alone at once, on the caller's connection:
+    it must see, and be part of, what the caller has not committed.
+    """
+
+    def __init__(self, handle: Callable[[list[T]], list[R]], max_batch: int = 64) -> None:
+        self.handle = handle
         self.max_batch = max_batch
-        self.scopes: list[Callable[[], AbstractContextManager]] = []
         self.cond = threading.Condition()
         self.queue: list[_Entry] = []
-        self.writing = False
+        self.busy = False
 
     def run(self, item: T) -> R:
-        """``item`` written in a transaction that commits before this returns; its result, or its exception."""
+        """``item`` handled, with those of other threads that arrived meanwhile; its result, or its exception."""
         if connection.in_atomic_block:
-            return self.write([item])[0]
+            return self.handle([item])[0]
         entry = _Entry(item)
         with self.cond:
             self.queue.append(entry)
-            while self.writing and not entry.done:
+            while self.busy and not entry.done:
                 self.cond.wait()
             if entry.done:
                 return entry.outcome()
-            self.writing = True
+            self.busy = True
             batch = self.queue[: self.max_batch]
             if entry not in batch:
                 batch.append(entry)
             self.queue = [waiting for waiting in self.queue if waiting not in batch]
         try:
-            self._write(batch)
-        except BaseException as exc:  # a scope failed: every item not answered gets the error
-            for written in batch:
-                if written.error is None and not written.result_set:
-                    written.error = exc
+            self._handle(batch)
+        except BaseException as exc:  # every item not answered gets the error
+            for handled in batch:
+                if handled.error is None and not handled.result_set:
+                    handled.error = exc
         finally:
             with self.cond:
-                for written in batch:
-                    written.done = True
-                self.writing = False
+                for handled in batch:
+                    handled.done = True
+                self.busy = False
                 self.cond.notify_all()
         return entry.outcome()
 
-    def _write(self, batch: list[_Entry]) -> None:
+    def _handle(self, batch: list[_Entry]) -> None:
+        try:
+            results = self.handle([entry.item for entry in batch])
+        except DatabaseError:
+            if not connection.is_usable():
+                connection.close()
+            raise
+        for entry, result in zip(batch, results, strict=True):
+            entry.set_result(result)
+
+
+class GroupCommit(Gathered[T, R]):
+    """Gathered writes, each group in one transaction, retried one by one if it fails (the module says more)."""
+
+    def __init__(self, write: Callable[[list[T]], list[R]], max_batch: int = 64) -> None:
+        super().__init__(write, max_batch)
+        self.write = write
+        self.scopes: list[Callable[[], AbstractContextManager]] = []
+
+    def _handle(self, batch: list[_Entry]) -> None:
         with contextlib.ExitStack() as stack:
             for scope in self.scopes:
                 stack.enter_context(scope())
@@ -120,7 +150,7 @@ class GroupCommit(Generic[T, R]):
         if len(batch) > 1:
             try:
                 with transaction.atomic():
-                    results = self.write([entry.item for entry in batch])
+                    results = self.handle([entry.item for entry in batch])
             except Exception as exc:
                 log.info("a group of %d writes failed (%r); writing each alone", len(batch), exc)
                 if isinstance(exc, DatabaseError) and not connection.is_usable():
@@ -132,6 +162,6 @@ class GroupCommit(Generic[T, R]):
         for entry in batch:
             try:
                 with transaction.atomic():
-                    entry.set_result(self.write([entry.item])[0])
+                    entry.set_result(self.handle([entry.item])[0])
             except BaseException as exc:  # handed to the thread that asked, re-raised there
                 entry.error = exc

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from bookmarks import fetch_sql, insert_sql
 from bookmarks.entries import BookmarkEntry
-from bookmarks.group_commit import GroupCommit
+from bookmarks.group_commit import Gathered, GroupCommit
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, clean_url, normalize_url, url_hash
 from bookmarks.sent_together import SentTogether
@@ -320,7 +320,7 @@ def begin_fetch(bookmark_id: int, *, redelivered: bool = False) -> Bookmark | No
     restored at a worker's shutdown before it started counts too.
     """
     if not redelivered:
-        return fetch_sql.read_pending(bookmark_id)
+        return pending_reads.run(bookmark_id)
     now = timezone.now()
     with transaction.atomic():
         bookmark = fetch_sql.claim_pending(bookmark_id, now)
@@ -409,6 +409,11 @@ def _write_results(results: list[FetchResult], announce: bool = True) -> list[Bo
         _announce_fetched([bookmark for bookmark in bookmarks if bookmark is not None])
     return bookmarks
 
+
+# Reads of the fetches this process's threads begin at the same moment, made together: one statement
+# for several, where a statement per fetch was 40% of the statements PostgreSQL ran in the chat ingest
+# benchmark (docs/PERFORMANCE.md, ingest).
+pending_reads: Gathered[int, Bookmark | None] = Gathered(fetch_sql.read_pending)
 
 # Fetch results of this process's threads, written together. Apps add scopes
 # around each group's commit (imgateway.apps: confirmations sent together).

@@ -202,3 +202,28 @@ def test_a_group_of_failures_without_an_http_status_is_written(user):
     assert set(Bookmark.objects.values_list("status", "http_status", "fetch_error")) == {
         ("failed", None, "connection refused")
     }
+
+
+def test_reads_of_fetches_beginning_together_take_one_statement(user):
+    pages = [make_bookmark(user, url=f"https://example.com/{n}") for n in range(3)]
+    done = make_bookmark(user, url="https://example.com/done", status=Bookmark.Status.OK)
+    gone = make_bookmark(user, url="https://example.com/gone")
+    gone_id = gone.pk
+    gone.delete()
+    asked = [pages[0].pk, done.pk, pages[1].pk, gone_id, pages[2].pk]
+    with CaptureQueriesContext(connection) as queries:
+        read = services.pending_reads.handle(asked)
+    assert len(queries) == 1
+    assert [bookmark.url if bookmark else None for bookmark in read] == [
+        "https://example.com/0",
+        None,
+        "https://example.com/1",
+        None,
+        "https://example.com/2",
+    ]
+
+
+def test_a_bookmark_read_twice_together_is_a_separate_object_for_each_fetch(user):
+    bookmark = make_bookmark(user)
+    first, second = services.pending_reads.handle([bookmark.pk, bookmark.pk])
+    assert first is not second and first.pk == second.pk == bookmark.pk

@@ -1,4 +1,4 @@
-"""bookmarks.group_commit: writes from many threads of one process share a transaction."""
+"""bookmarks.group_commit: work from many threads of one process is done together; writes share a transaction."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import time
 import pytest
 from django.db import IntegrityError, connections, transaction
 
-from bookmarks.group_commit import GroupCommit
+from bookmarks import services
+from bookmarks.group_commit import Gathered, GroupCommit
 from bookmarks.models import Tag
-from tests.conftest import make_user
+from tests.conftest import make_bookmark, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def in_threads(group: GroupCommit, works: list) -> list:
+def in_threads(group: Gathered, works: list) -> list:
     """Each work through ``group`` from a thread of its own, all at once; each result or exception."""
     outcomes: list = [None] * len(works)
     start = threading.Barrier(len(works))
@@ -134,3 +135,31 @@ def test_writes_queued_while_a_group_is_written_reach_write_together_in_the_next
         thread.join(30)
     assert calls[0] == ["first"] and sorted(calls[1]) == ["next 0", "next 1", "next 2"] and len(calls) == 2
     assert outcomes == {"first": "first", "next 0": "next 0", "next 1": "next 1", "next 2": "next 2"}
+
+
+def test_fetches_beginning_in_many_threads_each_read_their_own_bookmark():
+    owner = make_user()
+    bookmarks = [make_bookmark(owner, url=f"https://example.com/read/{n}") for n in range(12)]
+    outcomes = in_threads(services.pending_reads, [bookmark.pk for bookmark in bookmarks])
+    assert [bookmark.url for bookmark in outcomes] == [bookmark.url for bookmark in bookmarks]
+
+
+def test_gathered_work_that_fails_gives_its_exception_to_every_item_of_its_group():
+    def refuse(items: list[str]) -> list[str]:
+        raise ValueError(f"refused {len(items)}")
+
+    outcomes = in_threads(Gathered(refuse), ["one", "two", "three"])
+    assert all(isinstance(outcome, ValueError) for outcome in outcomes)
+
+
+def test_gathered_work_is_not_a_transaction():
+    owner = make_user()
+
+    def half_done(works: list) -> list:
+        for work in works:
+            work()
+        raise RuntimeError("after writing")
+
+    with pytest.raises(RuntimeError):
+        Gathered(half_done).run(tag_writer(owner, "kept"))
+    assert Tag.objects.filter(owner=owner, name="kept").exists()
