@@ -168,3 +168,108 @@ def test_a_closed_connection_leaves_the_event_loop():
         assert transport._write_acknowledgements in hub.on_tick
     assert transport._write_acknowledgements not in hub.on_tick  # a reconnection registers anew
     hub.close()
+
+
+def consumed(channel, queue: str) -> list:
+    """The messages the channel delivers from ``queue``, as a worker's consumer would get them."""
+    got: list = []
+    channel.basic_consume(queue, False, got.append, f"consumer-{queue}")
+    return got
+
+
+def read_once(channel) -> None:
+    """One BRPOP sent and its reply read, as a turn of a worker's loop does when the socket is readable."""
+    if getattr(channel.client, "connection", None) is None:  # kombu's poller gives the client its connection
+        channel.client.connection = channel.client.connection_pool.get_connection()
+    channel._brpop_start(timeout=1)
+    channel._brpop_read()
+
+
+def queued(channel, queue: str) -> int:
+    return channel._create_client().llen(queue)
+
+
+def test_on_an_event_loop_one_brpop_brings_the_messages_waiting_behind_the_first(channel, queue, loop):
+    got = consumed(channel, queue)
+    for body in ("one", "two", "three"):
+        publish(channel, queue, body)
+    read_once(channel)
+    assert [message.body for message in got] == [b"one", b"two", b"three"]
+    assert all(recorded(channel, message) for message in got)  # a worker killed now leaves them to be handed out
+    assert queued(channel, queue) == 0
+
+
+def test_one_read_takes_no_more_than_the_prefetch_limit_allows(channel, queue, loop):
+    channel.basic_qos(prefetch_count=2)
+    got = consumed(channel, queue)
+    for number in range(5):
+        publish(channel, queue, f"message {number}")
+    read_once(channel)
+    assert [message.body for message in got] == [b"message 0", b"message 1"]
+    assert queued(channel, queue) == 3
+
+
+def test_one_read_takes_at_most_its_batch(channel, queue, loop):
+    got = consumed(channel, queue)
+    for number in range(channel.take_at_most + 2):
+        publish(channel, queue, f"message {number}")
+    read_once(channel)
+    assert len(got) == channel.take_at_most
+    assert queued(channel, queue) == 2
+
+
+def test_off_an_event_loop_one_read_takes_one_message(channel, queue):
+    got = consumed(channel, queue)
+    publish(channel, queue, "one")
+    publish(channel, queue, "two")
+    read_once(channel)
+    assert [message.body for message in got] == [b"one"]
+
+
+def test_an_acknowledgement_waiting_is_written_with_the_messages_taken_together(channel, queue, loop):
+    got = consumed(channel, queue)
+    publish(channel, queue, "first")
+    read_once(channel)
+    got[0].ack()
+    publish(channel, queue, "second")
+    publish(channel, queue, "third")
+    read_once(channel)
+    assert not recorded(channel, got[0])
+    assert [message.body for message in got[1:]] == [b"second", b"third"]
+
+
+def test_messages_taken_together_go_back_to_the_queue_when_the_channel_closes(channel, queue, loop):
+    consumed(channel, queue)
+    for body in ("one", "two", "three"):
+        publish(channel, queue, body)
+    read_once(channel)
+    channel.qos.restore_unacked_once()  # what closing the channel does
+    assert sorted(channel.basic_get(queue, no_ack=True).body for _ in range(3)) == [b"one", b"three", b"two"]
+
+
+def test_a_message_that_is_not_kombus_json_stops_the_batch_and_stays_in_the_queue(channel, queue, loop):
+    got = consumed(channel, queue)
+    publish(channel, queue, "good")
+    channel._create_client().lpush(queue, "not a message")
+    read_once(channel)
+    assert [message.body for message in got] == [b"good"]
+    assert channel._create_client().execute_command("LRANGE", f"{CELERY_KEY_PREFIX}{queue}", 0, -1) == [
+        b"not a message"
+    ]
+
+
+def test_messages_taken_after_one_whose_delivery_failed_go_back_to_the_queue(channel, queue, loop):
+    delivered = []
+
+    def refuse_the_second(message) -> None:
+        delivered.append(message)
+        if len(delivered) == 2:
+            raise RuntimeError("the consumer failed")
+
+    channel.basic_consume(queue, False, refuse_the_second, f"consumer-{queue}")
+    for body in ("one", "two", "three"):
+        publish(channel, queue, body)
+    with pytest.raises(RuntimeError):
+        read_once(channel)
+    assert [message.body for message in delivered] == [b"one", b"two"]
+    assert channel.basic_get(queue, no_ack=True).body == b"three"
