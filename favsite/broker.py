@@ -240,6 +240,15 @@ class Channel(kombu_redis.Channel):
     #: waiting behind it in the same list (``TAKE``), within the prefetch limit.
     take_at_most = 8
 
+    def __init__(self, *args, **kwargs) -> None:
+        self._no_ack_queues: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    def basic_consume(self, queue, *args, **kwargs):
+        no_ack = kwargs.get("no_ack", args[0] if args else False)
+        (self._no_ack_queues.add if no_ack else self._no_ack_queues.discard)(queue)
+        return super().basic_consume(queue, *args, **kwargs)
+
     def _brpop_read(self, **options):
         """kombu's, but on an event loop the messages waiting behind the one received come with it.
 
@@ -265,9 +274,12 @@ class Channel(kombu_redis.Channel):
             key, item = bytes_to_str(key__item[0]), bytes_to_str(key__item[1])
             queue = key.rsplit(self.sep, 1)[0]
             self._queue_cycle.rotate(queue)
-            room = self.qos.can_consume_max_estimate()
-            more = max(0, min(self.take_at_most, room if room else self.take_at_most) - 1)
-            payloads = self.qos.take(loads(item), item, key, more)
+            if queue in self._no_ack_queues:  # nothing to record: one message, as kombu delivers it
+                self.connection._deliver(loads(item), queue)
+                return True
+            room = self.qos.can_consume_max_estimate()  # None: no prefetch limit
+            limit = self.take_at_most if room is None else min(room, self.take_at_most)
+            payloads = self.qos.take(loads(item), item, key, max(0, limit - 1))
             for position, payload in enumerate(payloads):
                 try:
                     self.connection._deliver(payload, queue)

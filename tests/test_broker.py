@@ -273,3 +273,13 @@ def test_messages_taken_after_one_whose_delivery_failed_go_back_to_the_queue(cha
         read_once(channel)
     assert [message.body for message in delivered] == [b"one", b"two"]
     assert channel.basic_get(queue, no_ack=True).body == b"three"
+
+
+def test_a_consumer_without_acknowledgements_gets_one_message_per_read_and_nothing_is_recorded(channel, queue, loop):
+    got: list = []
+    channel.basic_consume(queue, True, got.append, f"consumer-{queue}")
+    publish(channel, queue, "one")
+    publish(channel, queue, "two")
+    read_once(channel)
+    assert [message.body for message in got] == [b"one"]
+    assert not recorded(channel, got[0])
