@@ -36,9 +36,9 @@ from kombu.utils.json import dumps, loads
 log = logging.getLogger(__name__)
 
 
-# One message recorded as taken (KEYS[1]: when, a sorted set; KEYS[2]: the
-# message; ARGV: the time, its delivery tag, its record), the removals waiting
-# (ARGV[5:]), and up to ARGV[4] more messages taken from the list KEYS[3] and
+# The removals waiting (ARGV[5:]), one message recorded as taken (KEYS[1]:
+# when, a sorted set; KEYS[2]: the message; ARGV: the time, its delivery tag,
+# its record), and up to ARGV[4] more messages taken from the list KEYS[3] and
 # recorded the same way, in one atomic command: a MULTI/EXEC pipeline of the
 # four commands for one message cost 17% of a worker's time with the GIL in
 # the ingest profile, most of it redis-py packing and parsing each command's
@@ -46,12 +46,12 @@ log = logging.getLogger(__name__)
 # lose it; one that is not kombu's JSON goes back where it was, for kombu's
 # BRPOP to hand out as it would.
 TAKE = """
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 if #ARGV > 4 then
     redis.call('ZREM', KEYS[1], unpack(ARGV, 5))
     redis.call('HDEL', KEYS[2], unpack(ARGV, 5))
 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 local taken = {}
 for i = 1, tonumber(ARGV[4]) do
     local item = redis.call('RPOP', KEYS[3])
@@ -135,19 +135,27 @@ class QoS(kombu_redis.QoS):
         ``more`` messages after it from the same list: all of them, recorded in Redis when this returns
         (``append`` then records each in memory only)."""
         properties = payload["properties"]
-        taken = self._run_take(properties["delivery_tag"], _record(text, properties["delivery_info"]), key, more)
-        payloads = [payload, *(loads(bytes_to_str(item)) for item in taken)]
+        record = _record(text, properties["delivery_info"])
+        taken = self._run_take(properties["delivery_tag"], record, key, more)
+        payloads = [payload]
+        for item in taken:
+            try:
+                payloads.append(loads(bytes_to_str(item)))
+            except ValueError:  # Lua's JSON reader took it: left recorded, kombu restores it after the timeout
+                log.warning("a message taken could not be read: %.200r", item, exc_info=True)
         self._recorded.update(each["properties"]["delivery_tag"] for each in payloads)
         return payloads
 
-    def give_back(self, payloads: list[dict]) -> None:
-        """Put messages ``take`` recorded but that were never delivered back in their queue."""
-        for payload in payloads:
-            message = self.channel.Message(payload, channel=self.channel)
-            self._recorded.discard(message.delivery_tag)
-            self.channel._restore_at_beginning(message)
-            with self.channel.conn_or_acquire() as client:
-                client.zrem(self.unacked_index_key, message.delivery_tag)
+    def return_taken(self, key: str, texts: list[str]) -> None:
+        """Put messages ``take`` took but that were never delivered back at the head of the list ``key``,
+        in their order, as they were: not marked redelivered (no fetch of theirs ever ran)."""
+        if not texts:
+            return
+        tags = [loads(text)["properties"]["delivery_tag"] for text in texts]
+        self._recorded.difference_update(tags)
+        with self.pipe_or_acquire() as pipe:
+            pipe.zrem(self.unacked_index_key, *tags).hdel(self.unacked_key, *tags)
+            pipe.rpush(key, *reversed(texts)).execute()
 
     def _run_take(self, tag: str, record: str, key: str, more: int) -> list:
         to_remove = self._take_removals()
@@ -279,17 +287,27 @@ class Channel(kombu_redis.Channel):
                 return True
             room = self.qos.can_consume_max_estimate()  # None: no prefetch limit
             limit = self.take_at_most if room is None else min(room, self.take_at_most)
+            if "can_consume" in vars(self.qos):  # Celery's worker_disable_prefetch: it alone knows the pool's room
+                limit = 1
             payloads = self.qos.take(loads(item), item, key, max(0, limit - 1))
             for position, payload in enumerate(payloads):
                 try:
                     self.connection._deliver(payload, queue)
                 except BaseException:
-                    self.qos.give_back(payloads[position + 1 :])
+                    self._return_after_failure(key, payloads[position + 1 :])
                     raise
             return True
         finally:
             self._in_poll = None
             self._flush_brpop_reauth()
+
+    def _return_after_failure(self, key: str, payloads: list[dict]) -> None:
+        # The delivery's error is what the caller sees; if Redis cannot take these back now either,
+        # they are handed out again after the visibility timeout.
+        try:
+            self.qos.return_taken(key, [dumps(payload) for payload in payloads])
+        except Exception:
+            log.warning("could not give back %d messages taken together", len(payloads), exc_info=True)
 
     def _create_client(self, asynchronous: bool = False):
         if asynchronous:

@@ -258,7 +258,9 @@ def test_a_message_that_is_not_kombus_json_stops_the_batch_and_stays_in_the_queu
     ]
 
 
-def test_messages_taken_after_one_whose_delivery_failed_go_back_to_the_queue(channel, queue, loop):
+def test_messages_taken_after_one_whose_delivery_failed_go_back_first_in_order_and_not_as_redelivered(
+    channel, queue, loop
+):
     delivered = []
 
     def refuse_the_second(message) -> None:
@@ -267,12 +269,25 @@ def test_messages_taken_after_one_whose_delivery_failed_go_back_to_the_queue(cha
             raise RuntimeError("the consumer failed")
 
     channel.basic_consume(queue, False, refuse_the_second, f"consumer-{queue}")
-    for body in ("one", "two", "three"):
+    for body in ("one", "two", "three", "four"):
         publish(channel, queue, body)
     with pytest.raises(RuntimeError):
         read_once(channel)
     assert [message.body for message in delivered] == [b"one", b"two"]
-    assert channel.basic_get(queue, no_ack=True).body == b"three"
+    publish(channel, queue, "five")
+    again = [channel.basic_get(queue, no_ack=True) for _ in range(3)]
+    assert [message.body for message in again] == [b"three", b"four", b"five"]
+    assert not any(message.delivery_info.get("redelivered") for message in again)  # no attempt of theirs ran
+
+
+def test_a_read_takes_messages_of_one_priority_only(channel, queue, loop):
+    got = consumed(channel, queue)
+    for body, priority in (("first", 0), ("other priority", 9), ("second", 0)):
+        channel.basic_publish(channel.prepare_message(body, priority=priority), exchange="", routing_key=queue)
+    read_once(channel)
+    assert len({message.properties["priority"] for message in got}) == 1
+    read_once(channel)
+    assert sorted(message.body for message in got) == [b"first", b"other priority", b"second"]
 
 
 def test_a_consumer_without_acknowledgements_gets_one_message_per_read_and_nothing_is_recorded(channel, queue, loop):
