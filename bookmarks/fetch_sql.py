@@ -63,6 +63,7 @@ def read_pending(bookmark_ids: Sequence[int]) -> list[Bookmark | None]:
     One statement for up to ``CHUNK`` ids: the reads of fetches starting
     together are made together (``services.begin_fetch``).
     """
+    bookmark_ids = [int(pk) for pk in bookmark_ids]
     found: dict[int, Bookmark] = {}
     postgresql = connection.vendor == "postgresql"
     for start in range(0, len(bookmark_ids), CHUNK):

@@ -79,7 +79,9 @@ class Gathered(Generic[T, R]):
     """``run(item)`` from any thread: ``handle(items)`` is called by the first to arrive for itself and the others
     queued meanwhile (at most ``max_batch``); each gets its own result, or the exception ``handle`` raised.
 
-    ``handle`` returns one result per item, in order. Inside a caller's
+    ``handle`` returns one result per item, in order. If it fails with a
+    database error, each item is handled again alone (on a new connection if
+    the first is no longer usable). Inside a caller's
     transaction an item is handled alone at once, on the caller's connection:
     it must see, and be part of, what the caller has not committed.
     """
@@ -124,10 +126,20 @@ class Gathered(Generic[T, R]):
     def _handle(self, batch: list[_Entry]) -> None:
         try:
             results = self.handle([entry.item for entry in batch])
-        except DatabaseError:
+        except DatabaseError as exc:
+            if len(batch) == 1:
+                raise
+            # Perhaps this thread's connection alone had gone stale: each item again on a new one, so the
+            # other threads do not fail for it.
+            log.info("a group of %d failed (%r); handling each alone", len(batch), exc)
             if not connection.is_usable():
                 connection.close()
-            raise
+            for entry in batch:
+                try:
+                    entry.set_result(self.handle([entry.item])[0])
+                except BaseException as alone:  # handed to the thread that asked, re-raised there
+                    entry.error = alone
+            return
         for entry, result in zip(batch, results, strict=True):
             entry.set_result(result)
 

@@ -25,9 +25,6 @@ from datetime import date
 from django.db import connection
 from django.db.models import Field
 
-# Types whose str() PostgreSQL reads back as the same value (bool: "True"; datetime: ISO with its offset).
-_AS_TEXT = (int, date)
-
 
 def array_of(field: Field) -> str:
     """A placeholder for a list of ``field``'s values: ``(%s)::type[]``.
@@ -56,7 +53,9 @@ def literal(values: Sequence[object]) -> str | list[object]:
             elements.append("NULL")
         elif isinstance(value, str):
             elements.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
-        elif isinstance(value, _AS_TEXT):
+        elif isinstance(value, int):  # int(): a subclass's str() may be its name (bool: "1" and "0", read as such)
+            elements.append(f'"{int(value)}"')
+        elif isinstance(value, date):  # and datetime: ISO, with the offset if it has one
             elements.append(f'"{value}"')
         else:
             return list(values)

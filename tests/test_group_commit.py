@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, OperationalError, connections, transaction
 
 from bookmarks import services
 from bookmarks.group_commit import Gathered, GroupCommit
@@ -163,3 +163,43 @@ def test_gathered_work_is_not_a_transaction():
     with pytest.raises(RuntimeError):
         Gathered(half_done).run(tag_writer(owner, "kept"))
     assert Tag.objects.filter(owner=owner, name="kept").exists()
+
+
+def test_a_gathered_group_that_fails_with_a_database_error_handles_each_item_alone():
+    calls: list[list[str]] = []
+    first_is_running, others_queued = threading.Event(), threading.Event()
+
+    def stale_for_groups(items: list[str]) -> list[str]:
+        if not calls:
+            first_is_running.set()
+            others_queued.wait(30)
+        calls.append(list(items))
+        if len(items) > 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return [item.upper() for item in items]
+
+    gathered = Gathered(stale_for_groups)
+    outcomes: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        try:
+            outcomes[name] = gathered.run(name)
+        except Exception as exc:
+            outcomes[name] = exc
+        finally:
+            connections.close_all()
+
+    leader = threading.Thread(target=run, args=("first",))
+    leader.start()
+    assert first_is_running.wait(30)
+    followers = [threading.Thread(target=run, args=(f"next {n}",)) for n in range(3)]
+    for thread in followers:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(gathered.queue) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    others_queued.set()
+    for thread in [leader, *followers]:
+        thread.join(30)
+    assert sorted(calls[1]) == ["next 0", "next 1", "next 2"]  # the group that failed
+    assert outcomes == {"first": "FIRST", "next 0": "NEXT 0", "next 1": "NEXT 1", "next 2": "NEXT 2"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from enum import Enum
 
 import pytest
 from django.db import DataError, connection, transaction
@@ -66,3 +67,10 @@ def test_a_column_with_a_value_of_another_type_goes_as_a_list():
 
 def test_the_literal_quotes_every_element_and_writes_none_as_null():
     assert pg_arrays.literal(['a"b', "c\\d", 3, None]) == '{"a\\"b","c\\\\d","3",NULL}'
+
+
+def test_an_int_of_a_subclass_is_written_as_its_number():
+    class Size(int, Enum):
+        BIG = 2
+
+    assert pg_arrays.literal([Size.BIG, True, False]) == '{"2","1","0"}'
