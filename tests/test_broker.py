@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from types import MethodType
 
 import pytest
 from kombu import Connection
@@ -298,3 +299,13 @@ def test_a_consumer_without_acknowledgements_gets_one_message_per_read_and_nothi
     read_once(channel)
     assert [message.body for message in got] == [b"one"]
     assert not recorded(channel, got[0])
+
+
+def test_with_celerys_prefetch_disabled_a_read_takes_one_message(channel, queue, loop):
+    # worker_disable_prefetch replaces the QoS's can_consume with one that asks the pool for room.
+    channel.qos.can_consume = MethodType(lambda qos: True, channel.qos)
+    got = consumed(channel, queue)
+    publish(channel, queue, "one")
+    publish(channel, queue, "two")
+    read_once(channel)
+    assert [message.body for message in got] == [b"one"]
