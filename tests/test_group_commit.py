@@ -39,6 +39,49 @@ def in_threads(group: Gathered, works: list) -> list:
     return outcomes
 
 
+class FirstThenThree:
+    """A ``handle`` for a group: "first" runs alone and holds on until "next 0" to "next 2" are queued
+    behind it, so they reach ``handle`` together in its second call. ``then(items)``: what each call returns."""
+
+    def __init__(self, then) -> None:
+        self.then = then
+        self.calls: list[list[str]] = []
+        self.first_is_running, self.others_queued = threading.Event(), threading.Event()
+
+    def __call__(self, items: list[str]) -> list[str]:
+        if not self.calls:
+            self.first_is_running.set()
+            self.others_queued.wait(30)  # the other threads queue meanwhile
+        self.calls.append(list(items))
+        return self.then(items)
+
+    def run(self, group: Gathered) -> dict[str, object]:
+        """Each name's result or exception, each from a thread of its own."""
+        outcomes: dict[str, object] = {}
+
+        def run(name: str) -> None:
+            try:
+                outcomes[name] = group.run(name)
+            except Exception as exc:
+                outcomes[name] = exc
+            finally:
+                connections.close_all()
+
+        leader = threading.Thread(target=run, args=("first",))
+        leader.start()
+        assert self.first_is_running.wait(30)
+        followers = [threading.Thread(target=run, args=(f"next {n}",)) for n in range(3)]
+        for thread in followers:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(group.queue) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.others_queued.set()
+        for thread in [leader, *followers]:
+            thread.join(30)
+        return outcomes
+
+
 def run_each(works: list) -> list:
     """A ``write`` for closures: each in turn, inside the group's transaction."""
     return [work() for work in works]
@@ -102,38 +145,10 @@ def test_a_scope_that_fails_before_writing_fails_every_write_of_its_group():
 
 
 def test_writes_queued_while_a_group_is_written_reach_write_together_in_the_next_call():
-    calls: list[list[str]] = []
-    first_is_writing, others_queued = threading.Event(), threading.Event()
-
-    def slow_first(items: list[str]) -> list[str]:
-        if not calls:
-            first_is_writing.set()
-            others_queued.wait(30)  # the other threads queue meanwhile
-        calls.append(list(items))
-        return items
-
-    group = GroupCommit(slow_first)
-    outcomes: dict[str, object] = {}
-
-    def run(name: str) -> None:
-        try:
-            outcomes[name] = group.run(name)
-        finally:
-            connections.close_all()
-
-    leader = threading.Thread(target=run, args=("first",))
-    leader.start()
-    assert first_is_writing.wait(30)
-    followers = [threading.Thread(target=run, args=(f"next {n}",)) for n in range(3)]
-    for thread in followers:
-        thread.start()
-    deadline = time.monotonic() + 30
-    while len(group.queue) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    others_queued.set()
-    for thread in [leader, *followers]:
-        thread.join(30)
-    assert calls[0] == ["first"] and sorted(calls[1]) == ["next 0", "next 1", "next 2"] and len(calls) == 2
+    write = FirstThenThree(lambda items: items)
+    outcomes = write.run(GroupCommit(write))
+    assert write.calls[0] == ["first"] and sorted(write.calls[1]) == ["next 0", "next 1", "next 2"]
+    assert len(write.calls) == 2
     assert outcomes == {"first": "first", "next 0": "next 0", "next 1": "next 1", "next 2": "next 2"}
 
 
@@ -166,40 +181,12 @@ def test_gathered_work_is_not_a_transaction():
 
 
 def test_a_gathered_group_that_fails_with_a_database_error_handles_each_item_alone():
-    calls: list[list[str]] = []
-    first_is_running, others_queued = threading.Event(), threading.Event()
-
     def stale_for_groups(items: list[str]) -> list[str]:
-        if not calls:
-            first_is_running.set()
-            others_queued.wait(30)
-        calls.append(list(items))
         if len(items) > 1:
             raise OperationalError("server closed the connection unexpectedly")
         return [item.upper() for item in items]
 
-    gathered = Gathered(stale_for_groups)
-    outcomes: dict[str, object] = {}
-
-    def run(name: str) -> None:
-        try:
-            outcomes[name] = gathered.run(name)
-        except Exception as exc:
-            outcomes[name] = exc
-        finally:
-            connections.close_all()
-
-    leader = threading.Thread(target=run, args=("first",))
-    leader.start()
-    assert first_is_running.wait(30)
-    followers = [threading.Thread(target=run, args=(f"next {n}",)) for n in range(3)]
-    for thread in followers:
-        thread.start()
-    deadline = time.monotonic() + 30
-    while len(gathered.queue) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    others_queued.set()
-    for thread in [leader, *followers]:
-        thread.join(30)
-    assert sorted(calls[1]) == ["next 0", "next 1", "next 2"]  # the group that failed
+    handle = FirstThenThree(stale_for_groups)
+    outcomes = handle.run(Gathered(handle))
+    assert sorted(handle.calls[1]) == ["next 0", "next 1", "next 2"]  # the group that failed
     assert outcomes == {"first": "FIRST", "next 0": "NEXT 0", "next 1": "NEXT 1", "next 2": "NEXT 2"}
