@@ -67,7 +67,7 @@ def read_pending(bookmark_ids: Sequence[int]) -> list[Bookmark | None]:
     found: dict[int, Bookmark] = {}
     postgresql = connection.vendor == "postgresql"
     for start in range(0, len(bookmark_ids), CHUNK):
-        chunk = list(bookmark_ids[start : start + CHUNK])
+        chunk = bookmark_ids[start : start + CHUNK]
         sql = _read_sql(connection.vendor, 0 if postgresql else len(chunk))
         for bookmark in _bookmarks(sql, pg_arrays.parameters([[pk] for pk in chunk])):
             found[bookmark.pk] = bookmark
