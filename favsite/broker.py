@@ -92,7 +92,7 @@ class QoS(kombu_redis.QoS):
 
     On an event loop (``Transport.register_with_event_loop``: a Celery
     worker) the removals wait and go in the one command (``TAKE``) that records the
-    next message taken, so a busy worker makes one round trip per message.
+    next messages taken, so a busy worker makes one round trip per batch of messages.
     A worker with nothing more to take writes them at the first turn of its
     loop after the oldest has waited ``REMOVAL_DELAY`` seconds: when idle,
     within about a second (the loop turns when kombu's BRPOP times out).
