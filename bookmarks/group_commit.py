@@ -123,29 +123,36 @@ class Gathered(Generic[T, R]):
                 self.cond.notify_all()
         return entry.outcome()
 
+    #: What a group's failure must be for each of its items to be handled again alone: a database error
+    #: (perhaps this thread's connection alone had gone stale, so the other threads do not fail for it).
+    retry_alone_on: tuple[type[Exception], ...] = (DatabaseError,)
+
     def _handle(self, batch: list[_Entry]) -> None:
-        try:
-            results = self.handle([entry.item for entry in batch])
-        except DatabaseError as exc:
-            if len(batch) == 1:
-                raise
-            # Perhaps this thread's connection alone had gone stale: each item again on a new one, so the
-            # other threads do not fail for it.
-            log.info("a group of %d failed (%r); handling each alone", len(batch), exc)
-            if not connection.is_usable():
-                connection.close()
-            for entry in batch:
-                try:
-                    entry.set_result(self.handle([entry.item])[0])
-                except BaseException as alone:  # handed to the thread that asked, re-raised there
-                    entry.error = alone
-            return
-        for entry, result in zip(batch, results, strict=True):
-            entry.set_result(result)
+        if len(batch) > 1:
+            try:
+                results = self._handle_items([entry.item for entry in batch])
+            except self.retry_alone_on as exc:
+                log.info("a group of %d failed (%r); handling each alone", len(batch), exc)
+                if isinstance(exc, DatabaseError) and not connection.is_usable():
+                    connection.close()  # the next statement opens a new one
+            else:
+                for entry, result in zip(batch, results, strict=True):
+                    entry.set_result(result)
+                return
+        for entry in batch:
+            try:
+                entry.set_result(self._handle_items([entry.item])[0])
+            except BaseException as exc:  # handed to the thread that asked, re-raised there
+                entry.error = exc
+
+    def _handle_items(self, items: list[T]) -> list[R]:
+        return self.handle(items)
 
 
 class GroupCommit(Gathered[T, R]):
     """Gathered writes, each group in one transaction, retried one by one if it fails (the module says more)."""
+
+    retry_alone_on = (Exception,)
 
     def __init__(self, write: Callable[[list[T]], list[R]], max_batch: int = 64) -> None:
         super().__init__(write, max_batch)
@@ -156,24 +163,8 @@ class GroupCommit(Gathered[T, R]):
         with contextlib.ExitStack() as stack:
             for scope in self.scopes:
                 stack.enter_context(scope())
-            self._write_group(batch)
+            super()._handle(batch)
 
-    def _write_group(self, batch: list[_Entry]) -> None:
-        if len(batch) > 1:
-            try:
-                with transaction.atomic():
-                    results = self.handle([entry.item for entry in batch])
-            except Exception as exc:
-                log.info("a group of %d writes failed (%r); writing each alone", len(batch), exc)
-                if isinstance(exc, DatabaseError) and not connection.is_usable():
-                    connection.close()
-            else:
-                for entry, result in zip(batch, results, strict=True):
-                    entry.set_result(result)
-                return
-        for entry in batch:
-            try:
-                with transaction.atomic():
-                    entry.set_result(self.handle([entry.item])[0])
-            except BaseException as exc:  # handed to the thread that asked, re-raised there
-                entry.error = exc
+    def _handle_items(self, items: list[T]) -> list[R]:
+        with transaction.atomic():
+            return self.handle(items)

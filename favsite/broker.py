@@ -146,16 +146,16 @@ class QoS(kombu_redis.QoS):
         self._recorded.update(each["properties"]["delivery_tag"] for each in payloads)
         return payloads
 
-    def return_taken(self, key: str, texts: list[str]) -> None:
+    def return_taken(self, key: str, payloads: list[dict]) -> None:
         """Put messages ``take`` took but that were never delivered back at the head of the list ``key``,
         in their order, as they were: not marked redelivered (no fetch of theirs ever ran)."""
-        if not texts:
+        if not payloads:
             return
-        tags = [loads(text)["properties"]["delivery_tag"] for text in texts]
+        tags = [payload["properties"]["delivery_tag"] for payload in payloads]
         self._recorded.difference_update(tags)
         with self.pipe_or_acquire() as pipe:
             pipe.zrem(self.unacked_index_key, *tags).hdel(self.unacked_key, *tags)
-            pipe.rpush(key, *reversed(texts)).execute()
+            pipe.rpush(key, *(dumps(payload) for payload in reversed(payloads))).execute()
 
     def _run_take(self, tag: str, record: str, key: str, more: int) -> list:
         to_remove = self._take_removals()
@@ -305,7 +305,7 @@ class Channel(kombu_redis.Channel):
         # The delivery's error is what the caller sees; if Redis cannot take these back now either,
         # they are handed out again after the visibility timeout.
         try:
-            self.qos.return_taken(key, [dumps(payload) for payload in payloads])
+            self.qos.return_taken(key, payloads)
         except Exception:
             log.warning("could not give back %d messages taken together", len(payloads), exc_info=True)
 
