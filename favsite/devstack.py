@@ -150,7 +150,9 @@ def prepare(var: Path = VAR, *, env: dict[str, str] | None = None, xmpp_port: in
                 "XMPP_SERVER to use an existing XMPP server"
             )
         credentials = load_or_create_credentials(var / "credentials.json")
-        stack.prosody = LocalProsody(var / "prosody", xmpp_port, domain=XMPP_DOMAIN)
+        # A self-signed certificate, made on the first start and kept under var/prosody, so clients that
+        # insist on STARTTLS (Conversations, Dino, Gajim, go-sendxmpp) can connect; plain stays allowed on loopback.
+        stack.prosody = LocalProsody(var / "prosody", xmpp_port, domain=XMPP_DOMAIN, tls=True)
         stack.prosody.start()
         stack.bot_jid = stack.prosody.register(BOT_USER, credentials["bot_password"])
         demo_jid = stack.prosody.register(DEMO_CHAT_USER, credentials["demo_chat_password"])
@@ -201,10 +203,19 @@ def banner(stack: Stack, login: tuple[str, str]) -> str:
     if stack.demo_chat and stack.prosody:
         lines += [
             f"  Chat login:  {stack.demo_chat[0]} / {stack.demo_chat[1]}",
-            f"               server {stack.prosody.address}, no TLS (loopback only)",
+            f"               server {stack.prosody.address}, STARTTLS with a self-signed certificate",
+            f"               ({_shown(stack.prosody.certificate_path)}; accept it in your client)",
             f"  Send a link to {stack.bot_jid} from that account (Gajim, Profanity, ...).",
         ]
     return "\n".join([*lines, ""])
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the project when it is inside it (shorter to read in the banner)."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def procfile_command() -> list[str]:

@@ -163,8 +163,13 @@ VirtualHost {_lua_string(self.domain)}
         self.config_path.write_text(text, encoding="utf-8")
         return self.config_path
 
+    @property
+    def certificate_path(self) -> Path:
+        """The self-signed certificate ``tls=True`` makes (once; it is kept across restarts)."""
+        return self.directory / f"{self.domain}.crt"
+
     def _make_certificate(self) -> tuple[Path, Path]:
-        cert, key = self.directory / f"{self.domain}.crt", self.directory / f"{self.domain}.key"
+        cert, key = self.certificate_path, self.directory / f"{self.domain}.key"
         if not (cert.exists() and key.exists()):
             subprocess.run(
                 [
@@ -180,6 +185,8 @@ VirtualHost {_lua_string(self.domain)}
                     "3650",
                     "-subj",
                     f"/CN={self.domain}",
+                    "-addext",
+                    f"subjectAltName=DNS:{self.domain},IP:127.0.0.1",
                     "-keyout",
                     str(key),
                     "-out",

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import ssl
+import subprocess
 
 import pytest
 import redis
 
+from bookmarks.models import Bookmark
 from favsite import devstack
 from favsite.localservices import port_answers
-from tests.conftest import free_port
-from tests.fixtures.prosody import ChatUser
+from imgateway.linking import link_verified
+from tests.conftest import free_port, make_user
+from tests.fixtures.celery import celery_subprocess_env, wait_for
+from tests.fixtures.prosody import REDIS_PREFIX, ChatUser, Gateway
 
 
 @pytest.fixture
@@ -82,3 +89,54 @@ def test_worker_processes_follows_its_setting(settings):
     settings.WORKER_PROCESSES = 3
     command = devstack.procfile_command()
     assert command[command.index("-c") + 1] == "worker=3"
+
+
+def test_its_prosody_completes_starttls_with_the_certificate_kept_under_var(stack):
+    def read_until(sock, marker: bytes) -> bytes:
+        data = b""
+        while marker not in data:
+            data += sock.recv(4096)
+        return data
+
+    with socket.create_connection((stack.prosody.host, stack.prosody.port), timeout=5) as sock:
+        sock.sendall(
+            b"<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' "
+            b"xmlns:stream='http://etherx.jabber.org/streams'>"
+        )
+        read_until(sock, b"</stream:features>")
+        sock.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        assert b"<proceed" in read_until(sock, b"/>")
+        context = ssl.create_default_context(cafile=stack.prosody.certificate_path)
+        with context.wrap_socket(sock, server_hostname="localhost") as tls:
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(shutil.which("go-sendxmpp") is None, reason="go-sendxmpp is not installed")
+def test_go_sendxmpp_saves_a_link_over_starttls_through_the_make_run_stack(stack, tmp_path):
+    """go-sendxmpp always negotiates STARTTLS: the stack's own Prosody, bot and demo chat account, as printed."""
+    user = make_user("demo")
+    demo_jid, demo_password = stack.demo_chat
+    link_verified(user, demo_jid)
+    env = celery_subprocess_env(
+        **{name: stack.env[name] for name in ("XMPP_JID", "XMPP_PASSWORD", "XMPP_SERVER", "XMPP_TLS")},
+        XMPP_REDIS_PREFIX=REDIS_PREFIX,
+        LOG_FORMAT="plain",
+        PYTHONUNBUFFERED="1",
+    )
+    gateway = Gateway(stack.prosody, tmp_path / "gateway.log", env)
+    try:
+        gateway.start()
+        result = subprocess.run(
+            ["go-sendxmpp", "-u", demo_jid, "-p", demo_password, "-j", stack.prosody.address, "-n", stack.bot_jid],
+            input="https://example.com/over-starttls #tls",
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        )
+        assert result.returncode == 0, result.stderr
+        saved = wait_for(lambda: list(Bookmark.objects.filter(owner=user)), bool)
+    finally:
+        gateway.stop()
+    assert saved[0].url == "https://example.com/over-starttls"
