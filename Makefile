@@ -49,7 +49,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 run: migrate
-	$(BIN)/python -m favsite.devstack
+	$(BIN)/python -m devstack
 
 lint: install
 	$(BIN)/ruff check .

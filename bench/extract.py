@@ -35,8 +35,8 @@ django.setup()
 
 from bs4 import BeautifulSoup  # noqa: E402
 
-from bookmarks.metadata.decode import decode_html  # noqa: E402
-from bookmarks.metadata.extract import extract_metadata  # noqa: E402
+from bookmarks.fetching.metadata.decode import decode_html  # noqa: E402
+from bookmarks.fetching.metadata.extract import extract_metadata  # noqa: E402
 
 WORDS = [
     "bookmark",

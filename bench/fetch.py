@@ -37,7 +37,7 @@ from scratchdb import PG_ADMIN_URL, delete_redis_keys, scratch_postgres
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from favsite.localservices import stop_process  # noqa: E402 (needs ROOT on the path)
+from devstack.processes import stop_process  # noqa: E402 (needs ROOT on the path)
 
 PAGE = (
     "<!doctype html><html><head><meta charset='utf-8'><title>Benchmark page &amp; friends</title>"

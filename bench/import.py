@@ -8,7 +8,7 @@ Each backend runs in a child process on a database of its own (a temporary
 SQLite file; a scratch PostgreSQL database that is dropped afterwards), so the
 numbers never touch a real collection. Figures:
 
-- parse:  reading the file into entries (bookmarks.netscape);
+- parse:  reading the file into entries (bookmarks.interchange.netscape);
 - import: ``services.import_bookmarks`` for the whole file (parse included);
 - export: ``export_bookmarks`` writing the whole collection back out;
 - naive:  ``services.save_url`` one bookmark at a time, timed on the first
@@ -98,7 +98,8 @@ def run_backend(database_url: str, file: Path, naive: int) -> None:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from bookmarks import netscape, services
+    from bookmarks import services
+    from bookmarks.interchange import netscape
     from bookmarks.models import Bookmark
 
     call_command("migrate", verbosity=0)

@@ -4,7 +4,7 @@
     .venv/bin/python bench/ingest.py --postgres            # a throw-away PostgreSQL database
     .venv/bin/python bench/ingest.py --messages 10000 --users 100 --latency-rate 50 --latency-seconds 20
 
-Starts its own Prosody (favsite.localservices.LocalProsody, loopback), a page
+Starts its own Prosody (devstack.prosody.LocalProsody, loopback), a page
 server on loopback, a Celery worker and the gateway (``manage.py
 run_imgateway``) as processes, with Redis keys under a prefix of their own.
 Simulated users are slixmpp clients in this process. Three runs:
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
-from favsite.localservices import stop_process  # noqa: E402 (needs ROOT on the path)
+from devstack.processes import stop_process  # noqa: E402 (needs ROOT on the path)
 
 
 def free_port() -> int:
@@ -275,7 +275,7 @@ def fill_existing(users: list, count: int, prosody) -> None:
     from django.utils import timezone
 
     from bookmarks import services
-    from bookmarks.entries import BookmarkEntry
+    from bookmarks.interchange.entries import BookmarkEntry
     from bookmarks.models import Bookmark
     from imgateway.models import ChatSave, ChatSaveItem
 
@@ -359,7 +359,7 @@ def main() -> None:
         django.setup()
         from django.contrib.auth import get_user_model
 
-        from favsite.localservices import LocalProsody
+        from devstack.prosody import LocalProsody
         from imgateway.linking import link_verified
 
         prosody = LocalProsody(tmp / "prosody", free_port())

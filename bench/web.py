@@ -184,7 +184,7 @@ def run_backend(database_url: str, count: int, requests: int) -> None:
     ).enable()
 
     from bookmarks.models import Bookmark
-    from bookmarks.views import pages
+    from bookmarks.web.views import pages
 
     # No setup_test_environment(): its instrumented template rendering would be timed too.
     call_command("migrate", verbosity=0)

@@ -30,7 +30,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from bookmarks.entries import BookmarkEntry, tag_name
+from bookmarks.interchange.entries import BookmarkEntry, tag_name
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, normalize_url, url_hash
 from bookmarks.search import FTS_TABLE, SEARCH_FIELDS

@@ -21,15 +21,15 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from bookmarks import fetch_sql, insert_sql
-from bookmarks.entries import BookmarkEntry
 from bookmarks.group_commit import Gathered, GroupCommit
+from bookmarks.interchange.entries import BookmarkEntry
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, clean_url, normalize_url, url_hash
 from bookmarks.sent_together import SentTogether
 from bookmarks.signals import bookmark_fetch_recorded, bookmark_fetched
 
 if TYPE_CHECKING:  # the fetcher (lxml, charset_normalizer) is the worker's; the gateway never loads it
-    from bookmarks.metadata import PageMetadata
+    from bookmarks.fetching.metadata import PageMetadata
 
 logger = logging.getLogger(__name__)
 

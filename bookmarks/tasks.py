@@ -22,7 +22,7 @@ def fetch_metadata(self, bookmark_id: int) -> str:
     died counts the lost attempt first, and gives up past ``FETCH_MAX_ATTEMPTS``
     (``services.begin_fetch``).
     """
-    from bookmarks.metadata import fetch_page_metadata  # the worker's alone: the gateway never loads lxml
+    from bookmarks.fetching.metadata import fetch_page_metadata  # the worker's alone: the gateway never loads lxml
 
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     bookmark = services.begin_fetch(bookmark_id, redelivered=redelivered)
@@ -61,7 +61,7 @@ def sweep_stale_fetches() -> dict[str, int]:
 
 @shared_task(acks_late=True, ignore_result=True)
 def run_import_job(job_id: int) -> str:
-    """Import an uploaded bookmark file (bookmarks.import_jobs); the page polls the job's progress."""
-    from bookmarks import import_jobs
+    """Import an uploaded bookmark file (bookmarks.interchange.import_jobs); the page polls the job's progress."""
+    from bookmarks.interchange import import_jobs
 
     return import_jobs.run_job(job_id)

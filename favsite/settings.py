@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "bookmarks.timezones.TimeZoneMiddleware",
+    "bookmarks.web.timezones.TimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -252,7 +252,7 @@ XMPP_DB_THREADS = env_int("XMPP_DB_THREADS", 1, minimum=1)
 # separate sites or test runs sharing one Redis use different prefixes.
 XMPP_REDIS_PREFIX = env_str("XMPP_REDIS_PREFIX", "favsite:im")
 
-# Fetching page metadata (bookmarks.metadata).
+# Fetching page metadata (bookmarks.fetching.metadata).
 FETCH_TIMEOUT = env_float("FETCH_TIMEOUT", 10.0, minimum=0.1)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 1024 * 1024, minimum=1024)
 FETCH_ALLOW_NETWORKS = env_networks("FETCH_ALLOW_NETWORKS")

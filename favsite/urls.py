@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from bookmarks import feeds, login_limit
-from bookmarks.views import accounts, health, interchange, pages
+from bookmarks.interchange import feeds
+from bookmarks.web import login_limit
+from bookmarks.web.views import accounts, health, interchange, pages
 from imgateway import views as im_views
 
 urlpatterns = [
@@ -11,7 +12,7 @@ urlpatterns = [
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", login_limit.LoginView.as_view(), name="login"),  # before auth.urls: limited
     path("accounts/", include("django.contrib.auth.urls")),
-    path("bookmarks/", include("bookmarks.urls")),
+    path("bookmarks/", include("bookmarks.web.urls")),
     path("settings/", accounts.settings_page, name="settings"),
     path("settings/time-zone/", accounts.set_time_zone, name="set_time_zone"),
     path("i18n/setlang/", accounts.set_language, name="set_language"),

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookmarks import services
-from bookmarks.metadata import PageMetadata
+from bookmarks.fetching.metadata import PageMetadata
 from bookmarks.models import Bookmark
 from imgateway import outbox
 from imgateway.models import ChatSave, ChatSaveItem

@@ -16,7 +16,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from bookmarks import services
-from bookmarks.metadata import PageMetadata
+from bookmarks.fetching.metadata import PageMetadata
 from bookmarks.models import Bookmark
 from imgateway import outbox
 from imgateway.handling import Incoming, handle_message

@@ -12,8 +12,9 @@ import pytest
 import redis
 
 from bookmarks.models import Bookmark
-from favsite import devstack
-from favsite.localservices import port_answers
+from devstack import processes as devstack_processes
+from devstack import stack as devstack
+from devstack.processes import port_answers
 from imgateway.linking import link_verified
 from tests.conftest import free_port, make_user
 from tests.fixtures.celery import celery_subprocess_env, wait_for
@@ -76,7 +77,7 @@ def test_a_configured_xmpp_account_is_used_as_it_is(tmp_path):
 
 def test_a_taken_xmpp_port_is_reported_clearly(tmp_path):
     env = {"PATH": os.environ["PATH"], "REDIS_URL": "redis://127.0.0.1:6379/0"}
-    with pytest.raises(devstack.StackError, match="127.0.0.1:6379 is taken"):
+    with pytest.raises(devstack_processes.StackError, match="127.0.0.1:6379 is taken"):
         devstack.prepare(tmp_path / "var", env=env, xmpp_port=6379)
 
 

@@ -15,7 +15,7 @@ from bookmarks.models import Bookmark
 from bookmarks.normalize import fallback_title
 from bookmarks.signals import bookmark_fetched
 from bookmarks.tasks import fetch_metadata
-from favsite.localservices import kill_process, stop_process
+from devstack.processes import kill_process, stop_process
 from tests.conftest import make_bookmark, make_user
 from tests.fixtures.celery import celery_subprocess_env, purge_queues, running_worker, wait_for
 

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from bookmarks.metadata import Blocked, check_address, fetch_page_metadata
+from bookmarks.fetching.metadata import Blocked, check_address, fetch_page_metadata
 
 
 @pytest.mark.parametrize(

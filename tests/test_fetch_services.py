@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from bookmarks import services
-from bookmarks.metadata import PageMetadata, fetch_page_metadata
+from bookmarks.fetching.metadata import PageMetadata, fetch_page_metadata
 from bookmarks.models import Bookmark
 from tests.conftest import make_bookmark
 

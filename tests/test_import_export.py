@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from bookmarks import netscape, services
-from bookmarks.exporting import bookmark_entries
-from bookmarks.interchange import read_bookmark_file
+from bookmarks import services
+from bookmarks.interchange import netscape
+from bookmarks.interchange.exporting import bookmark_entries
+from bookmarks.interchange.files import read_bookmark_file
 from bookmarks.models import Bookmark
 from tests.conftest import make_bookmark, make_user
 

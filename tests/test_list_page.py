@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from bookmarks import services
 from bookmarks.models import Bookmark, Tag
-from bookmarks.views.pages import PAGE_SIZE
+from bookmarks.web.views.pages import PAGE_SIZE
 from tests.conftest import make_bookmark
 
 pytestmark = pytest.mark.django_db
@@ -178,7 +178,7 @@ def test_each_item_links_to_its_edit_and_delete_pages_and_tags(alice_client, use
 @pytest.fixture
 def capped_search(monkeypatch):
     """Searches count at most 3 matches; pages hold 2 bookmarks."""
-    from bookmarks.views import pages
+    from bookmarks.web.views import pages
 
     monkeypatch.setattr(pages, "SEARCH_COUNT_CAP", 3)
     monkeypatch.setattr(pages, "PAGE_SIZE", 2)
@@ -264,7 +264,7 @@ def test_list_items_are_in_the_chosen_language_with_its_date_format(alice_client
 
 
 def test_the_sidebar_links_to_all_tags_when_it_cannot_show_them_all(alice_client, user):
-    from bookmarks.views.pages import SIDEBAR_TAGS
+    from bookmarks.web.views.pages import SIDEBAR_TAGS
 
     make_bookmark(user, tags=" ".join(f"t{number:03d}" for number in range(SIDEBAR_TAGS + 1)))
     sidebar = alice_client.get("/bookmarks/").content.decode().split('class="tag-cloud"')[1]
@@ -273,7 +273,7 @@ def test_the_sidebar_links_to_all_tags_when_it_cannot_show_them_all(alice_client
 
 
 def test_the_sidebar_offers_to_manage_tags_when_it_shows_them_all(alice_client, user):
-    from bookmarks.views.pages import SIDEBAR_TAGS
+    from bookmarks.web.views.pages import SIDEBAR_TAGS
 
     make_bookmark(user, tags=" ".join(f"t{number:03d}" for number in range(SIDEBAR_TAGS)))
     sidebar = alice_client.get("/bookmarks/").content.decode().split('class="tag-cloud"')[1]

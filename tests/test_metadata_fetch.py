@@ -13,7 +13,7 @@ import brotli
 import pytest
 from django.core.management import call_command
 
-from bookmarks.metadata import fetch_page_metadata
+from bookmarks.fetching.metadata import fetch_page_metadata
 from tests.fixtures.pages import PageServer
 
 HTML = "text/html"

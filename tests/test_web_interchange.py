@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from bookmarks import netscape
+from bookmarks.interchange import netscape
 from bookmarks.models import AccessToken, Bookmark, ImportJob
 from bookmarks.tokens import token_for
 from tests.conftest import make_bookmark
@@ -61,7 +61,7 @@ def test_another_users_import_job_is_a_404(alice_client, other_user):
 
 @pytest.mark.django_db
 def test_a_job_runs_once_even_if_delivered_twice(user):
-    from bookmarks.import_jobs import run_job
+    from bookmarks.interchange.import_jobs import run_job
 
     job = ImportJob.objects.create(
         owner=user, content=(CONFORMANCE / "linkding-simple_valid_import_file.html").read_bytes()
@@ -72,7 +72,7 @@ def test_a_job_runs_once_even_if_delivered_twice(user):
 
 @pytest.mark.django_db
 def test_a_file_that_is_not_bookmarks_fails_with_a_message(user):
-    from bookmarks.import_jobs import run_job
+    from bookmarks.interchange.import_jobs import run_job
 
     job = ImportJob.objects.create(owner=user, content=b'["not", "posts"')
     assert run_job(job.pk) == "failed"

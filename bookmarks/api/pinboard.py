@@ -26,13 +26,14 @@ from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from bookmarks import login_limit, services
-from bookmarks.entries import tag_name
-from bookmarks.exporting import bookmark_entries
+from bookmarks import services
+from bookmarks.interchange.entries import tag_name
+from bookmarks.interchange.exporting import bookmark_entries
 from bookmarks.models import AccessToken, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, normalize_url, url_hash
 from bookmarks.search import with_tags_matching
 from bookmarks.tokens import token_for, user_for
+from bookmarks.web import login_limit
 
 RECENT_DEFAULT, RECENT_MAX = 15, 100
 MAX_TAG_FILTERS = 3

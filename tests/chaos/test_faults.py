@@ -28,8 +28,8 @@ import pytest
 from django.utils import timezone
 
 from bookmarks.models import Bookmark
-from favsite.devstack import LocalRedis
-from favsite.localservices import kill_process, stop_process
+from devstack.processes import kill_process, stop_process
+from devstack.redis_server import LocalRedis
 from imgateway import outbox
 from imgateway.linking import link_verified
 from imgateway.models import ChatSave

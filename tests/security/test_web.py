@@ -20,9 +20,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from bookmarks import login_limit
 from bookmarks.models import AccessToken, Bookmark, ImportJob, Tag
 from bookmarks.tokens import token_for
+from bookmarks.web import login_limit
 from imgateway.models import LinkedJid
 from tests.conftest import live_database_url, make_bookmark
 from tests.test_deploy import production_env

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bookmarks import netscape
-from bookmarks.exporting import bookmark_entries
+from bookmarks.interchange import netscape
+from bookmarks.interchange.exporting import bookmark_entries
+from bookmarks.interchange.progress import ProgressBar
 from bookmarks.models import Bookmark
-from bookmarks.progress import ProgressBar
 
 
 class Command(BaseCommand):

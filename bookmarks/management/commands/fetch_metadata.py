@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from bookmarks.metadata import fetch_page_metadata
+from bookmarks.fetching.metadata import fetch_page_metadata
 
 
 class Command(BaseCommand):

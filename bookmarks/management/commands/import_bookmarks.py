@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bookmarks import services
-from bookmarks.interchange import UnreadableFile, read_bookmark_file
-from bookmarks.progress import ProgressBar
+from bookmarks.interchange.files import UnreadableFile, read_bookmark_file
+from bookmarks.interchange.progress import ProgressBar
 
 
 class Command(BaseCommand):

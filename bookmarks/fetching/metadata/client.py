@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import brotli
 import idna
 
-from bookmarks.metadata.policy import Blocked, check_address
+from bookmarks.fetching.metadata.policy import Blocked, check_address
 
 __all__ = ["ConnectionFailed", "FetchError", "Response", "Timeout", "open_url"]
 

@@ -13,9 +13,9 @@ from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bookmarks import preferences
-from bookmarks.forms import AccountForm
-from bookmarks.timezones import CHOSEN_COOKIE, is_zone_name, zone_names
-from bookmarks.views import interchange
+from bookmarks.web.forms import AccountForm
+from bookmarks.web.timezones import CHOSEN_COOKIE, is_zone_name, zone_names
+from bookmarks.web.views import interchange
 
 TIME_ZONE_COOKIE_AGE = 365 * 24 * 3600
 

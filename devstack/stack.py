@@ -1,6 +1,6 @@
 """``make run``: the whole stack on one laptop, in the foreground.
 
-``python -m favsite.devstack`` (after ``migrate``):
+``python -m devstack`` (after ``migrate``):
 
 1. makes sure Redis answers at ``REDIS_URL``, starting a private
    ``redis-server`` under ``var/redis`` when nothing listens there (and
@@ -18,16 +18,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from favsite.localservices import LocalProsody, port_answers, stop_process
+from devstack.processes import StackError, ensure_debian_package, port_answers
+from devstack.prosody import LocalProsody
+from devstack.redis_server import LocalRedis, ensure_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -35,71 +34,6 @@ DEMO_USERNAME = "demo"
 XMPP_DOMAIN = "localhost"
 BOT_USER = "favsite"
 DEMO_CHAT_USER = "demo"
-
-
-class StackError(RuntimeError):
-    """Something ``make run`` cannot fix by itself; the message says what to do."""
-
-
-def wait_for_port(host: str, port: int, process: subprocess.Popen, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise StackError(f"{what} exited with code {process.returncode} before it listened on {host}:{port}")
-        if port_answers(host, port):
-            return
-        time.sleep(0.1)
-    raise StackError(f"{what} did not listen on {host}:{port} within {timeout:.0f} s")
-
-
-def ensure_debian_package(binary: str, package: str) -> str:
-    """The path of ``binary``, installing ``package`` with apt-get when allowed."""
-    path = shutil.which(binary) or (f"/usr/sbin/{binary}" if Path(f"/usr/sbin/{binary}").exists() else None)
-    if path:
-        return path
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise StackError(f"{binary} is missing: install it with `sudo apt-get install {package}`")
-    print(f"== installing {package} (apt-get)", flush=True)
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package], check=True, env=env)
-    path = shutil.which(binary)
-    if not path:
-        raise StackError(f"installed {package} but {binary} is still not on the PATH")
-    return path
-
-
-@dataclass
-class LocalRedis:
-    """A private redis-server for development, data under ``directory``."""
-
-    directory: Path
-    port: int = 6379
-    process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        binary = ensure_debian_package("redis-server", "redis-server")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        args = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory)]
-        args += ["--appendonly", "yes", "--save", "", "--daemonize", "no", "--logfile", "redis.log"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        wait_for_port("127.0.0.1", self.port, self.process, "redis-server")
-
-    def stop(self) -> None:
-        stop_process(self.process)
-
-
-def ensure_redis(redis_url: str, directory: Path) -> LocalRedis | None:
-    """Start a private Redis when ``redis_url`` points at this machine and nothing answers."""
-    parts = urlsplit(redis_url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 6379
-    if port_answers(host, port):
-        return None
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise StackError(f"Redis does not answer at {host}:{port} (REDIS_URL); start it or change REDIS_URL")
-    redis = LocalRedis(directory, port)
-    redis.start()
-    return redis
 
 
 def load_or_create_credentials(path: Path) -> dict[str, str]:
@@ -263,6 +197,3 @@ def main() -> int:
     finally:
         stack.stop()
 
-
-if __name__ == "__main__":
-    sys.exit(main())

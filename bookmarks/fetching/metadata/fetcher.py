@@ -8,10 +8,10 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 
-from bookmarks.metadata.client import FetchError, Response, Timeout, open_url
-from bookmarks.metadata.decode import decode_html
-from bookmarks.metadata.extract import extract_metadata, head_is_complete, title_from_file_name
-from bookmarks.metadata.policy import Blocked
+from bookmarks.fetching.metadata.client import FetchError, Response, Timeout, open_url
+from bookmarks.fetching.metadata.decode import decode_html
+from bookmarks.fetching.metadata.extract import extract_metadata, head_is_complete, title_from_file_name
+from bookmarks.fetching.metadata.policy import Blocked
 
 __all__ = ["MAX_REDIRECTS", "PageMetadata", "fetch_page_metadata"]
 

@@ -19,12 +19,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookmarks import services
-from bookmarks.access import owned_bookmark
-from bookmarks.forms import BookmarkForm, BulkActionForm
-from bookmarks.list_items import render_items
 from bookmarks.models import Bookmark, Tag
-from bookmarks.paging import paginate_bookmarks
 from bookmarks.search import with_tags_matching
+from bookmarks.web.access import owned_bookmark
+from bookmarks.web.forms import BookmarkForm, BulkActionForm
+from bookmarks.web.list_items import render_items
+from bookmarks.web.paging import paginate_bookmarks
 
 PAGE_SIZE = 50
 # The sidebar shows the first tags by name; the tags page has them all.

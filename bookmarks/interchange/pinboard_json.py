@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from bookmarks.entries import BookmarkEntry, tag_name
+from bookmarks.interchange.entries import BookmarkEntry, tag_name
 
 
 def parse(text: str) -> list[BookmarkEntry]:

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookmarks import netscape
-from bookmarks.exporting import bookmark_entries
-from bookmarks.import_jobs import start_import
+from bookmarks.interchange import netscape
+from bookmarks.interchange.exporting import bookmark_entries
+from bookmarks.interchange.import_jobs import start_import
 from bookmarks.models import AccessToken, ImportJob
 from bookmarks.tokens import regenerate, token_for
 

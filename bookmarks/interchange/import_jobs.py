@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookmarks import services
-from bookmarks.interchange import UnreadableFile, read_bookmark_file
+from bookmarks.interchange.files import UnreadableFile, read_bookmark_file
 from bookmarks.models import ImportJob
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookmarks.views import interchange, pages, tags
+from bookmarks.web.views import interchange, pages, tags
 
 app_name = "bookmarks"
 

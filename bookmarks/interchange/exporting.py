@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from bookmarks.entries import BookmarkEntry
+from bookmarks.interchange.entries import BookmarkEntry
 from bookmarks.models import Bookmark
 
 _FIELDS = ("id", "url", "title", "page_title", "note", "created_at", "added_at", "updated_at", "is_private", "unread")

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bookmarks import services
-from bookmarks.forms import TagMergeForm, TagRenameForm
 from bookmarks.models import Tag
+from bookmarks.web.forms import TagMergeForm, TagRenameForm
 
 
 @login_required

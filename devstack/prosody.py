@@ -20,13 +20,12 @@ STARTTLS (go-sendxmpp) can connect with verification turned off.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
+
+from devstack.processes import port_answers, stop_process
 
 PROSODY = "prosody"
 PROSODYCTL = "prosodyctl"
@@ -34,33 +33,6 @@ PROSODYCTL = "prosodyctl"
 
 class LocalServiceError(RuntimeError):
     """A private service did not start; the message says why (with its log)."""
-
-
-def port_answers(host: str, port: int, timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    """Stop a child we started, by its PID: SIGTERM, then SIGKILL if it lingers."""
-    if process is None or process.poll() is not None:
-        return
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        kill_process(process, timeout)
-
-
-def kill_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    """SIGKILL a child we started, as a crash would, and reap it."""
-    if process is None or process.poll() is not None:
-        return
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout)
 
 
 def _lua_string(value: str) -> str:
@@ -115,7 +87,7 @@ class LocalProsody:
         if self.tls:
             cert, key = self._make_certificate()
             tls_lines = f"ssl = {{ certificate = {_lua_string(str(cert))}; key = {_lua_string(str(key))}; }}\n"
-        text = f"""-- Written by favsite.localservices.LocalProsody; rewritten on every start.
+        text = f"""-- Written by devstack.prosody.LocalProsody; rewritten on every start.
 run_as_root = true
 pidfile = {_lua_string(str(self.directory / "prosody.pid"))}
 data_path = {_lua_string(str(self.directory / "data"))}

@@ -7,7 +7,7 @@ decompressed bytes read), ``FETCH_ALLOW_NETWORKS`` (CIDRs exempt from the
 policy).
 """
 
-from bookmarks.metadata.fetcher import MAX_REDIRECTS, PageMetadata, fetch_page_metadata
-from bookmarks.metadata.policy import Blocked, check_address
+from bookmarks.fetching.metadata.fetcher import MAX_REDIRECTS, PageMetadata, fetch_page_metadata
+from bookmarks.fetching.metadata.policy import Blocked, check_address
 
 __all__ = ["MAX_REDIRECTS", "Blocked", "PageMetadata", "check_address", "fetch_page_metadata"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bookmarks import netscape, pinboard_json
-from bookmarks.entries import BookmarkEntry
+from bookmarks.interchange import netscape, pinboard_json
+from bookmarks.interchange.entries import BookmarkEntry
 
 
 class UnreadableFile(ValueError):
