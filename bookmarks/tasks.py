@@ -1,4 +1,4 @@
-"""Celery tasks. They receive ids, re-read rows, and write through ``bookmarks.services``."""
+"""Celery tasks of the bookmarks app. They receive ids, re-read rows, and write through ``bookmarks.services``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from celery import shared_task
 from django.conf import settings
 
 from bookmarks import services
+from bookmarks.fetching.metadata import fetch_page_metadata
+from bookmarks.interchange import import_jobs
 
 MAX_RETRIES = 3
 
@@ -17,39 +19,20 @@ def fetch_metadata(self, bookmark_id: int) -> str:
     Timeouts, connection errors and 5xx are retried with growing delays (at
     most ``MAX_RETRIES`` times); refusals, 4xx and non-HTML are final. A
     bookmark that is gone or no longer pending is skipped, so a duplicate
-    delivery does nothing. The fetcher keeps its own deadline: the threads
-    pool ignores Celery time limits. A task delivered again after its worker
-    died counts the lost attempt first, and gives up past ``FETCH_MAX_ATTEMPTS``
-    (``services.begin_fetch``).
+    delivery does nothing. The fetcher keeps its own deadline (the threads
+    pool ignores Celery's time limits). A task delivered again after its
+    worker died counts the lost attempt first (``services.begin_fetch``).
     """
-    from bookmarks.fetching.metadata import fetch_page_metadata  # the worker's alone: the gateway never loads lxml
-
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     bookmark = services.begin_fetch(bookmark_id, redelivered=redelivered)
     if bookmark is None:
         return "skipped"
     metadata = fetch_page_metadata(bookmark.url)
     retry = metadata.retryable and self.request.retries < MAX_RETRIES
-    services.record_metadata(bookmark_id, metadata, final=not retry, bookmark=bookmark)
+    services.record_fetch(bookmark, metadata, final=not retry)
     if retry:
         raise self.retry(countdown=settings.FETCH_RETRY_DELAY * 3**self.request.retries)
     return "ok" if metadata.ok else "failed"
-
-
-def send_fetches(bookmark_ids: list[int]) -> None:
-    """Queue ``fetch_metadata`` for each bookmark through one producer, in one Redis round trip.
-
-    The queue is declared with the first message only (kombu copies and binds
-    it again for each message before finding it declared already), and the
-    argument's repr for monitoring is given, not computed by ``saferepr``: a
-    third of the CPU time of each publish, measured by publishing batches of
-    50 (docs/PERFORMANCE.md, ingest).
-    """
-    with fetch_metadata.app.producer_or_acquire() as producer, producer.batch():
-        for position, bookmark_id in enumerate(bookmark_ids):
-            options = {"declare": []} if position else {}
-            options.update(argsrepr=f"({bookmark_id},)", kwargsrepr="{}")
-            fetch_metadata.apply_async((bookmark_id,), producer=producer, **options)
 
 
 @shared_task(ignore_result=True)
@@ -61,7 +44,5 @@ def sweep_stale_fetches() -> dict[str, int]:
 
 @shared_task(acks_late=True, ignore_result=True)
 def run_import_job(job_id: int) -> str:
-    """Import an uploaded bookmark file (bookmarks.interchange.import_jobs); the page polls the job's progress."""
-    from bookmarks.interchange import import_jobs
-
+    """Import an uploaded bookmark file (``interchange.import_jobs``); the page polls the job's progress."""
     return import_jobs.run_job(job_id)

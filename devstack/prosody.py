@@ -110,7 +110,7 @@ https_ports = {{ }}
 
 modules_enabled = {{
     "roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping"; "presence";
-    "message"; "iq"; "smacks"; "offline"; "version"; "time"; "uptime"; "posix";
+    "message"; "iq"; "smacks"; "offline"; "mam"; "version"; "time"; "uptime"; "posix";
 }}
 modules_disabled = {{ "s2s"; "dialback"; "http"; "bosh"; "websocket"; "register"; }}
 allow_registration = false
@@ -122,12 +122,10 @@ allow_unencrypted_plain_auth = true
 -- Messages to an offline account wait in mod_offline; an interrupted stream
 -- can be resumed (XEP-0198) for this many seconds.
 smacks_hibernation_time = {int(self.smacks_hibernation_time)}
--- The gateway acknowledges (XEP-0198) a message only once it is saved. When its
--- stream ends for good (it died and came back under the same resource, or the
--- hibernation ran out), mod_smacks hands the unacknowledged chat messages to
--- mod_offline, which delivers them again. Only the newest smacks_max_queue_size
--- unacknowledged stanzas are kept (default 500): room for the gateway's backlog.
 smacks_max_queue_size = {int(self.smacks_max_queue_size)}
+-- mod_mam archives every chat message with an id (XEP-0313, XEP-0359): the
+-- gateway catches up from its archive after a restart, and recognises a
+-- message delivered twice by that id.
 -- Prosody's default stanza size limit stays (256 KiB): tests rely on it.
 {tls_lines}
 VirtualHost {_lua_string(self.domain)}

@@ -94,14 +94,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web, the worker and the gateway read while one of them
     # writes; IMMEDIATE transactions take the write lock up front, so two
     # writers queue on the busy timeout instead of failing with "locked".
-    # Django's backend, with a process's transactions queueing on a lock of
-    # their own before that (favsite/sqlite/base.py says why).
-    DATABASES["default"]["ENGINE"] = "favsite.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # runserver serves each request in a thread of its own: a kept connection would outlive it.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -177,22 +175,17 @@ SPECTACULAR_SETTINGS = {
 # Celery (the worker and beat; the app lives in favsite/celery.py).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
-# kombu's Redis transport with its client built once per channel instead of per acknowledgement (favsite/broker.py).
-if CELERY_BROKER_URL.split("://", 1)[0] in ("redis", "rediss"):
-    CELERY_BROKER_TRANSPORT = "favsite.broker:Transport"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_ROUTES = {"bookmarks.tasks.fetch_metadata": {"queue": "fetch"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Fetching is I/O-bound and a task holds no lock: a worker may take a few
-# messages ahead (see docs/PERFORMANCE.md for the measurement).
+# Fetching is I/O-bound and a task holds no lock: a worker may take a few messages ahead.
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
 # Worker processes `make run` starts from the Procfile's worker line (docker
-# compose: replicas of the worker service). Each runs 16 threads; one process
-# is held to one core by Python's GIL, and the chat ingest benchmark found one
-# worker the bottleneck on two cores (docs/PERFORMANCE.md, ingest).
+# compose: replicas of the worker service). Each runs 16 threads and, held to
+# one core by Python's GIL, scale comes from more processes.
 WORKER_PROCESSES = env_int("WORKER_PROCESSES", 2, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message a dead worker had taken goes back to the queue after this many
@@ -206,10 +199,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # A web request must not hang on a Redis outage: publishing gives up quickly
 # and the beat sweep queues the bookmark later (the row is the durable record).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-# Celery's Django fixup closes the database connection around every task
-# unless told to reuse it. Closing the last connection to a SQLite WAL file
-# checkpoints and deletes the -wal file (about 8 ms, most of a fetch's cost);
-# on PostgreSQL it means a new connection per task. Reuse it for this many tasks.
+# Celery's Django fixup closes the database connection after every task
+# unless told to reuse it: a new connection per fetch on PostgreSQL, and on
+# SQLite closing the last connection checkpoints the WAL file. Reuse it for
+# this many tasks.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-fetches": {
@@ -237,17 +230,13 @@ XMPP_RATE_BURST = env_int("XMPP_RATE_BURST", 20, minimum=1)
 XMPP_RATE_PER_MINUTE = env_float("XMPP_RATE_PER_MINUTE", 60.0, minimum=0.1)
 # Strangers (unlinked JIDs) the bot approves presence subscriptions of, at most.
 XMPP_ROSTER_MAX_STRANGERS = env_int("XMPP_ROSTER_MAX_STRANGERS", 200, minimum=0)
-# The gateway stops reading from the server past this many messages it has not
-# finished (acknowledged); it must stay below the server's smacks_max_queue_size
-# (Prosody: 500 by default, 25,000 in our configs), or the oldest are dropped there.
-# Waiting messages cost the gateway memory (about 2.4 KB each); the server keeps
-# the rest of a flood until they are read (docs/PERFORMANCE.md, ingest).
-XMPP_MAX_UNACKED = env_int("XMPP_MAX_UNACKED", 1000, minimum=10)
-# Threads the gateway does its database work in. One writes a whole batch of
-# waiting messages in a few statements (SQLite takes one writer at a time
-# anyway); each more costs about 3 MB (a thread, a connection and its cache) and
-# helps only when a slow command would otherwise hold up others' saves.
-XMPP_DB_THREADS = env_int("XMPP_DB_THREADS", 1, minimum=1)
+# The gateway stops reading from the server while this many messages wait for
+# the database, and reads again when half of them are saved: a flood waits in
+# the server's queue, not in the gateway's memory.
+XMPP_MAX_BACKLOG = env_int("XMPP_MAX_BACKLOG", 1000, minimum=10)
+# Catching up from the server's message archive (XEP-0313) after a restart
+# looks back at most this many hours (messages older than that are not fetched).
+XMPP_CATCH_UP_HOURS = env_float("XMPP_CATCH_UP_HOURS", 24.0, minimum=0.0)
 # Prefix of the gateway's Redis keys (the confirmation stream, notice limits);
 # separate sites or test runs sharing one Redis use different prefixes.
 XMPP_REDIS_PREFIX = env_str("XMPP_REDIS_PREFIX", "favsite:im")

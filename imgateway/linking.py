@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -97,3 +98,15 @@ def link_verified(user: AbstractBaseUser, raw_jid: str) -> LinkedJid:
 def unlink(user: AbstractBaseUser, jid: str) -> bool:
     deleted, _per_model = LinkedJid.objects.filter(user=user, jid=jid).delete()
     return bool(deleted)
+
+
+def subscription_allowed(bare: str, roster: list[str]) -> bool:
+    """Approve a presence subscription? Linked JIDs always; strangers up to ``XMPP_ROSTER_MAX_STRANGERS``.
+
+    ``roster`` holds the bare JIDs the bot's roster has now.
+    """
+    if LinkedJid.objects.filter(jid=bare).exists():
+        return True
+    others = set(roster) - {bare}
+    linked = set(LinkedJid.objects.filter(jid__in=list(others)).values_list("jid", flat=True)) if others else set()
+    return len(others - linked) < settings.XMPP_ROSTER_MAX_STRANGERS

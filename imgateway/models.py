@@ -1,4 +1,4 @@
-"""Linked chat addresses, link codes, and saves awaiting a confirmation."""
+"""Linked chat addresses, link codes, saves awaiting a confirmation, and the messages handled."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class ChatSave(models.Model):
     message_id = models.CharField(max_length=200, blank=True)
     lines = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Put on the outbox stream (again by the sweep if it stays unsent).
+    # When the beat sweep last named it on the stream of finished fetches (it stayed unsent).
     queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -102,20 +102,17 @@ class ChatSaveItem(models.Model):
         return self.url
 
 
-class HandledCommand(models.Model):
-    """A chat command that took effect, recorded in the transaction of its effect.
+class ReceivedMessage(models.Model):
+    """A chat message the gateway handled, by the id our server's archive gave it (XEP-0359 stanza-id).
 
-    The gateway acknowledges a message to the server after it committed; killed
-    in between, it gets the message again from offline storage. A command is
-    not idempotent (``undo`` twice removes two bookmarks), so a delay-stamped
-    copy of one recorded here is dropped. Records older than a day go in the
-    gateway's sweep.
+    Recorded in the transaction of the message's effect, so a message that
+    comes again (from offline storage, or when the gateway catches up from
+    the archive after a restart) is recognised and left alone. Records older
+    than the catch-up window go in the gateway's sweep.
     """
 
-    # sha256 of the bare JID, the message id and the body: bounded for the
-    # unique index whatever the sender put in them.
-    key = models.CharField(max_length=64, unique=True)
-    handled_at = models.DateTimeField(default=timezone.now, db_index=True)
+    archive_id = models.CharField(max_length=255, unique=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self) -> str:
-        return f"{self.key[:12]} {self.handled_at:%Y-%m-%d %H:%M}"
+        return f"{self.archive_id} {self.received_at:%Y-%m-%d %H:%M}"

@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
-from imgateway import handling, outbox
+from imgateway import confirmations, messages
 
 
-@shared_task(name="imgateway.tasks.resend_confirmations")
+@shared_task(name="imgateway.tasks.resend_confirmations", ignore_result=True)
 def resend_confirmations() -> int:
-    """The gateway's sweep: queue again confirmations that were never sent (see ``imgateway.outbox``),
-    and forget commands handled long ago (``handling.forget_handled_commands``)."""
-    handling.forget_handled_commands()
-    return outbox.resend_unsent()
+    """Name again the confirmations that were never sent (``imgateway.confirmations``), and forget
+    the messages received longer ago than the catch-up window (``messages.forget_received_messages``)."""
+    messages.forget_received_messages()
+    return confirmations.resend_unsent()

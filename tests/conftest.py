@@ -31,7 +31,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"] in ("django.db.backends.sqlite3", "favsite.sqlite"):
+    if db["ENGINE"] == "django.db.backends.sqlite3":
         name = str(tmp_path_factory.getbasetemp() / "favsite-test.sqlite3")
     else:
         name = f"test_favsite_{os.getpid()}"
@@ -44,7 +44,7 @@ def live_database_url() -> str:
     from django.db import connection
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"] in ("django.db.backends.sqlite3", "favsite.sqlite"):
+    if db["ENGINE"] == "django.db.backends.sqlite3":
         return f"sqlite:///{connection.settings_dict['NAME']}"
     user = db.get("USER") or ""
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""

@@ -11,11 +11,12 @@ import pytest
 from django.utils import timezone
 
 from bookmarks import services
+from bookmarks.fetching import finished as finished_stream
 from bookmarks.models import Bookmark
 from bookmarks.normalize import fallback_title
-from bookmarks.signals import bookmark_fetched
 from bookmarks.tasks import fetch_metadata
 from devstack.processes import kill_process, stop_process
+from favsite.redis import redis_client
 from tests.conftest import make_bookmark, make_user
 from tests.fixtures.celery import celery_subprocess_env, purge_queues, running_worker, wait_for
 
@@ -101,20 +102,20 @@ def test_a_server_error_that_recovers_ends_ok(celery_worker, page_server, settin
     assert (bookmark.status, bookmark.page_title, bookmark.fetch_error) == ("ok", "Back again", "")
 
 
-def test_bookmark_fetched_is_sent_once_when_the_fetch_has_ended(celery_worker, page_server, settings):
+def test_a_chat_links_fetch_is_named_on_the_finished_stream_once_when_it_has_ended(
+    celery_worker, page_server, settings
+):
     settings.FETCH_RETRY_DELAY = 0.05
-    received = []
-
-    def listener(sender, bookmark, **kwargs):
-        received.append((bookmark.pk, bookmark.status))
-
-    bookmark_fetched.connect(listener)
-    try:
-        bookmark = finished(make_bookmark(make_user(), url=page_server.route("/", "busy", status=500)))
-        wait_for(lambda: list(received), bool)
-    finally:
-        bookmark_fetched.disconnect(listener)
-    assert received == [(bookmark.pk, "failed")]
+    client = redis_client()
+    client.delete(finished_stream.stream_name())
+    url = page_server.route("/", "busy", status=500)
+    bookmark = services.save_url(make_user(), url, source=Bookmark.Source.IM).bookmark
+    bookmark = finished(bookmark)
+    entries = wait_for(lambda: client.xrange(finished_stream.stream_name()), bool)
+    time.sleep(0.3)  # nothing more comes
+    assert bookmark.status == "failed"
+    assert [fields for _id, fields in entries] == [{b"bookmarks": str(bookmark.pk).encode()}]
+    assert len(client.xrange(finished_stream.stream_name())) == 1
 
 
 def test_running_the_task_twice_changes_nothing_more(page_server):
@@ -212,22 +213,9 @@ def test_a_bookmark_completes_after_its_worker_is_killed_mid_task(page_server):
     assert bookmark.fetch_attempts == 2
 
 
-def test_a_failing_bookmark_fetched_receiver_neither_fails_the_fetch_nor_silences_other_receivers(page_server):
-    received = []
-
-    def broken(sender, bookmark, **kwargs):
-        raise RuntimeError("a receiver's own bug")
-
-    def listener(sender, bookmark, **kwargs):
-        received.append(bookmark.pk)
-
-    bookmark_fetched.connect(broken)
-    bookmark_fetched.connect(listener)
-    try:
-        bookmark = make_bookmark(make_user(), url=page_server.route("/", page("Still saved")))
-        assert fetch_metadata.apply(args=(bookmark.pk,)).get() == "ok"  # no worker: the task runs here
-    finally:
-        bookmark_fetched.disconnect(broken)
-        bookmark_fetched.disconnect(listener)
-    assert received == [bookmark.pk]
+def test_a_fetch_whose_announcement_cannot_reach_redis_still_records_its_result(page_server, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there: the gateway's sweep confirms it later
+    url = page_server.route("/", page("Still saved"))
+    bookmark = services.save_url(make_user(), url, source=Bookmark.Source.IM).bookmark
+    assert fetch_metadata.apply(args=(bookmark.pk,)).get() == "ok"  # no worker: the task runs here
     assert Bookmark.objects.get(pk=bookmark.pk).page_title == "Still saved"

@@ -1,4 +1,4 @@
-"""Fetch tasks are queued after commit; inside ``fetches_sent_together`` all at once when the block ends."""
+"""Fetch tasks are queued after the save commits, all of a transaction's at once."""
 
 from __future__ import annotations
 
@@ -44,27 +44,23 @@ def test_a_save_queues_its_fetch_when_it_commits(user, empty_queues):
     assert queued_fetches() == [bookmark.pk]
 
 
-def test_fetches_committed_inside_the_block_are_sent_when_it_ends(user, empty_queues):
-    with services.fetches_sent_together():
+def test_the_fetches_of_saves_in_one_transaction_are_sent_when_it_commits(user, empty_queues):
+    with transaction.atomic():
         first = services.save_url(user, "https://example.com/1").bookmark
-        with transaction.atomic():
-            second = services.save_url(user, "https://example.com/2").bookmark
-            third = services.save_url(user, "https://example.com/3").bookmark
+        second = services.save_url(user, "https://example.com/2").bookmark
         assert queued_fetches() == []
-    assert queued_fetches() == [first.pk, second.pk, third.pk]
+    assert queued_fetches() == [first.pk, second.pk]
 
 
-def test_a_rolled_back_save_inside_the_block_sends_no_fetch(user, empty_queues):
-    with services.fetches_sent_together():
-        kept = services.save_url(user, "https://example.com/kept").bookmark
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.save_url(user, "https://example.com/gone")
-            raise RuntimeError("rolled back")
+def test_a_rolled_back_save_sends_no_fetch(user, empty_queues):
+    kept = services.save_url(user, "https://example.com/kept").bookmark
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.save_url(user, "https://example.com/gone")
+        raise RuntimeError("rolled back")
     assert queued_fetches() == [kept.pk]
 
 
-def test_fetches_sent_together_show_their_bookmark_to_monitoring_as_celery_would(user, empty_queues):
-    with services.fetches_sent_together():
-        saved = [services.save_url(user, f"https://example.com/{n}").bookmark for n in range(2)]
+def test_queued_fetches_show_their_bookmark_to_monitoring(user, empty_queues):
+    saved = [services.save_url(user, f"https://example.com/{n}").bookmark for n in range(2)]
     shown = [(message["headers"]["argsrepr"], message["headers"]["kwargsrepr"]) for message in queued_messages()]
     assert shown == [(repr((bookmark.pk,)), repr({})) for bookmark in saved]

@@ -14,7 +14,9 @@ import time
 import pytest
 
 from bookmarks import preferences
+from bookmarks.fetching import finished
 from bookmarks.models import Bookmark
+from imgateway.bot import outbox
 from imgateway.models import ChatSave, LinkCode, LinkedJid
 from tests.conftest import bookmark_writes_blocked, make_bookmark, make_user
 from tests.fixtures.celery import wait_for
@@ -235,10 +237,8 @@ def test_the_gateway_comes_back_after_a_prosody_restart_and_saves_what_was_sent_
 
 def all_sent_and_drained(client) -> None:
     """Wait until every chat save's confirmation is marked sent and the outbox stream is empty."""
-    from imgateway import outbox
-
     wait_for(
-        lambda: (ChatSave.objects.filter(sent_at__isnull=True).count(), client.xlen(outbox.stream_name())),
+        lambda: (ChatSave.objects.filter(sent_at__isnull=True).count(), client.xlen(finished.stream_name())),
         lambda state: state == (0, 0),
         timeout=30,
     )
@@ -248,17 +248,15 @@ def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(gateway, c
     import redis as redis_lib
     from django.conf import settings
 
-    from imgateway import outbox
-
     user, person = linked_person(chat_user)
     page_server.route("/slow", body="<title>Slow page</title>", hang=1.5)
     person.send(gateway.jid, page_server.url("/slow"))
     page_server.wait_for_request("/slow")  # saved, queued, and the worker is fetching
     gateway.kill()  # SIGKILL: no goodbye, a hibernating stream left on the server
     client = redis_lib.Redis.from_url(settings.REDIS_URL)
-    wait_for(lambda: client.xlen(outbox.stream_name()), lambda n: n == 1)
+    wait_for(lambda: client.xlen(finished.stream_name()), lambda n: n == 1)
     # As if the dead gateway had read the entry but died before sending it.
-    client.xreadgroup(outbox.GROUP, "favsite", {outbox.stream_name(): ">"}, count=10)
+    client.xreadgroup(outbox.GROUP, "favsite", {finished.stream_name(): ">"}, count=10)
     page_server.route("/while-dead", body="<title>Sent while dead</title>")
     person.send(gateway.jid, page_server.url("/while-dead"))  # to the bare JID; the old session hibernates
     gateway.start()
@@ -270,7 +268,7 @@ def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(gateway, c
     # stream is empty, no second copy can still come (no waiting for one).
     all_sent_and_drained(client)
     assert sum("Slow page" in body for body in person.bodies()) == 1
-    assert client.xpending(outbox.stream_name(), outbox.GROUP)["pending"] == 0
+    assert client.xpending(finished.stream_name(), outbox.GROUP)["pending"] == 0
 
 
 def test_a_message_received_but_not_saved_when_the_gateway_is_killed_is_saved_once_after_restart(
@@ -284,7 +282,7 @@ def test_a_message_received_but_not_saved_when_the_gateway_is_killed_is_saved_on
         person.wait_for_message(lambda m: m.chat_state == "composing")
         gateway.kill()
     assert bookmarks_of(user)() == []
-    gateway.start()  # the server hands the unacknowledged message over again
+    gateway.start()  # it catches up from the server's archive; the server's own copy is recognised
     person.wait_for_message(lambda m: m.body.startswith("Saved: In flight"))
     import redis as redis_lib
     from django.conf import settings
@@ -294,6 +292,23 @@ def test_a_message_received_but_not_saved_when_the_gateway_is_killed_is_saved_on
     assert [row.url for row in bookmarks_of(user)()] == [url]
     assert sum(body.startswith("Saved: In flight") for body in person.bodies()) == 1
     assert not any("Already saved" in body for body in person.bodies())
+
+
+def test_a_message_in_hand_when_the_gateway_dies_is_caught_up_from_the_archive_under_a_new_resource(
+    gateway, chat_user, celery_worker, page_server
+):
+    """Under another resource the server keeps its own copy with the dead, hibernating session: the archive has it."""
+    user, person = linked_person(chat_user)
+    url = page_server.route("/in-hand", body="<title>In hand</title>")
+    with bookmark_writes_blocked():
+        person.send(gateway.jid, url)
+        person.wait_for_message(lambda m: m.chat_state == "composing")
+        gateway.kill()
+    gateway.env["XMPP_RESOURCE"] = "favsite-standby"
+    gateway.start()
+    assert person.wait_for_message(lambda m: m.body.startswith("Saved")).body == f"Saved: In hand\n{url}"
+    assert [row.url for row in bookmarks_of(user)()] == [url]
+    assert "caught up from the archive: 1 messages" in gateway.log()
 
 
 def test_a_person_who_chose_chinese_is_answered_in_chinese(gateway, chat_user):
@@ -314,12 +329,11 @@ def test_the_gateway_creates_the_outbox_group_again_when_redis_lost_it(gateway, 
     import redis as redis_lib
     from django.conf import settings
 
-    from imgateway import outbox
-
     user, person = linked_person(chat_user)
     client = redis_lib.Redis.from_url(settings.REDIS_URL)
-    wait_for(lambda: client.exists(outbox.stream_name()) and client.xinfo_groups(outbox.stream_name()), bool)
-    client.delete(outbox.stream_name())  # the stream and its consumer group, gone as in a wiped Redis
+    stream = finished.stream_name()
+    wait_for(lambda: client.exists(stream) and client.xinfo_groups(stream), bool)
+    client.delete(stream)  # the stream and its consumer group, gone as in a wiped Redis
     url = page_server.route("/after-the-wipe", body="<title>After the wipe</title>")
     person.send(gateway.jid, url)
     person.wait_for_message(lambda m: m.body.startswith("Saved: After the wipe"))

@@ -1,4 +1,4 @@
-"""Messages handled in batches: what each message gets back, and the database pool that batches them."""
+"""Messages handled in batches: what each message gets back, and the backlog that batches them."""
 
 from __future__ import annotations
 
@@ -14,11 +14,18 @@ from django.db import connection
 from django.utils import timezone
 
 from bookmarks.models import Bookmark
-from imgateway import outbox
-from imgateway.bot import DbPool, PacedReader, Typing, trim_heap
-from imgateway.handling import DatabaseUnavailable, Incoming, Reply, handle_messages, slow_down_notice
+from imgateway.bot.backlog import Backlog
+from imgateway.bot.pacing import Typing
 from imgateway.linking import link_verified, start_link
-from imgateway.models import ChatSave, HandledCommand, LinkedJid
+from imgateway.messages import (
+    DatabaseUnavailable,
+    Incoming,
+    catch_up_start,
+    handle_messages,
+    record_dropped,
+    slow_down_notice,
+)
+from imgateway.models import ChatSave, LinkedJid, ReceivedMessage
 from imgateway.tasks import resend_confirmations
 from tests.conftest import bookmark_writes_blocked, live_database_url, make_bookmark
 
@@ -27,7 +34,8 @@ _ids = itertools.count()
 
 
 def message(body: str, sender: str = ALICE) -> Incoming:
-    return Incoming(sender, body, [], f"m{next(_ids)}")
+    number = next(_ids)
+    return Incoming(sender, body, [], f"m{number}", f"archive-{number}-{id(_ids)}")
 
 
 def stranger() -> str:
@@ -117,39 +125,67 @@ def test_one_message_that_saves_again_what_an_earlier_one_of_the_batch_saved_is_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_confirmations_already_sent_are_left_out(alice):
+def test_an_undo_received_again_removes_nothing_more(alice):
     handle_messages([message("https://example.com/1"), message("https://example.com/2")])
-    first, second = ChatSave.objects.order_by("id").values_list("pk", flat=True)
-    assert outbox.mark_sent_many([first]) == 1
-    assert outbox.unsent([first, second, 10**9]) == {second}
-
-
-@pytest.mark.django_db(transaction=True)
-def test_an_undo_delivered_again_from_offline_storage_removes_nothing_more(alice):
-    handle_messages([message("https://example.com/1"), message("https://example.com/2")])
-    assert "https://example.com/2" in handle_messages([Incoming(ALICE, "undo", [], "undo-1")])[0].text
-    # Killed after the commit and before the ack: the server delivers it again, delay-stamped.
-    again = handle_messages([Incoming(ALICE, "undo", [], "undo-1", delayed=True)])
+    undo = message("undo")
+    assert "https://example.com/2" in handle_messages([undo])[0].text
+    # Its copy: from offline storage after a stream was lost, or from the archive when catching up.
+    again = handle_messages([dataclasses.replace(undo)])
     assert again[0].text is None
     assert list(Bookmark.objects.values_list("url", flat=True)) == ["https://example.com/1"]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_new_undo_reusing_a_message_id_still_acts(alice):
-    handle_messages([message("https://example.com/1"), message("https://example.com/2")])
-    handle_messages([Incoming(ALICE, "undo", [], "same-id")])
-    assert "https://example.com/1" in handle_messages([Incoming(ALICE, "/undo", [], "same-id", delayed=True)])[0].text
+def test_a_copy_in_the_same_batch_as_its_original_is_dropped(alice):
+    original = message("https://example.com/1")
+    outcomes = handle_messages([original, message("help"), dataclasses.replace(original)])
+    assert outcomes[0].awaiting_confirmation and outcomes[2].text is None and not outcomes[2].awaiting_confirmation
+    assert ChatSave.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_message_handled_is_recorded_as_received_once(alice):
+    batch = [message("https://example.com/1"), message("help"), message("recent"), message("frobnicate")]
+    handle_messages(batch)
+    handle_messages(batch)
+    assert sorted(ReceivedMessage.objects.values_list("archive_id", flat=True)) == sorted(m.archive_id for m in batch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_that_failed_is_recorded_as_received_and_not_failed_again(alice):
+    bad = message("bad \ud800 https://example.com/2")
+    assert isinstance(handle_messages([bad])[0], Exception)
+    assert handle_messages([bad])[0].text is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_dropped_over_the_rate_limit_is_recorded_so_catching_up_skips_it(alice):
+    dropped = message("https://example.com/too-fast")
+    record_dropped([dropped.archive_id])
+    assert handle_messages([dropped])[0].text is None
     assert not Bookmark.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_sweep_forgets_commands_handled_more_than_a_day_ago(alice):
-    handle_messages([Incoming(ALICE, "undo", [], "old"), Incoming(ALICE, "undo", [], "new")])
-    HandledCommand.objects.filter(pk=HandledCommand.objects.order_by("pk").first().pk).update(
-        handled_at=timezone.now() - timedelta(days=1, minutes=1)
+def test_the_sweep_forgets_messages_received_before_the_catch_up_window(alice, settings):
+    settings.XMPP_CATCH_UP_HOURS = 24
+    handle_messages([message("help"), message("tags")])
+    ReceivedMessage.objects.filter(pk=ReceivedMessage.objects.order_by("pk").first().pk).update(
+        received_at=timezone.now() - timedelta(hours=25, minutes=1)
     )
     resend_confirmations()
-    assert HandledCommand.objects.count() == 1
+    assert ReceivedMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_catching_up_starts_a_little_before_the_newest_message_handled(alice, settings):
+    settings.XMPP_CATCH_UP_HOURS = 24
+    assert timezone.now() - catch_up_start() > timedelta(hours=23)  # nothing handled yet: the whole window
+    handle_messages([message("help")])
+    newest = ReceivedMessage.objects.get().received_at
+    assert catch_up_start() == newest - timedelta(minutes=10)
+    settings.XMPP_CATCH_UP_HOURS = 0
+    assert catch_up_start() is None
 
 
 def test_the_slow_down_notice_says_the_message_was_not_saved():
@@ -203,22 +239,18 @@ def postgres_stops_the_query_waiting_on(table: str, action: str):
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_query_failing_before_a_save_in_a_batch_loses_nothing_of_the_others(alice, other_user):
+def test_a_query_failing_before_the_saves_of_a_batch_loses_nothing(alice, other_user):
     make_bookmark(alice, url="https://example.com/known")
     link_verified(other_user, "bob@example.org")
-    copy = Incoming("bob@example.org/pc", "https://example.com/copy", [], "m-copy", delayed=True)
-    with postgres_stops_the_query_waiting_on("imgateway_chatsave", "pg_cancel_backend"):
-        # The copy's look-up of an earlier save (before the save itself) is the statement cancelled.
-        outcomes = handle_messages(
-            [message("https://example.com/known #kept"), copy, message("https://example.com/new")]
-        )
+    batch = [message("https://example.com/known #kept"), message("https://example.com/bob", "bob@example.org/pc")]
+    with postgres_stops_the_query_waiting_on("imgateway_receivedmessage", "pg_cancel_backend"):
+        # The batch's look-up of the messages received before is the statement cancelled (as a timeout would).
+        outcomes = handle_messages([*batch, message("https://example.com/new")])
     assert outcomes[0].text.startswith("Already saved on ")
-    assert outcomes[2].awaiting_confirmation
+    assert outcomes[1].awaiting_confirmation and outcomes[2].awaiting_confirmation
     assert [t.name for t in Bookmark.objects.get(url="https://example.com/known").tags.all()] == ["kept"]
-    # The cancelled one (a statement timeout, for Django an OperationalError) is tried again alone.
-    assert outcomes[1].awaiting_confirmation
     assert sorted(ChatSave.objects.values_list("items__url", flat=True)) == [
-        "https://example.com/copy",
+        "https://example.com/bob",
         "https://example.com/new",
     ]
 
@@ -281,7 +313,7 @@ def test_a_save_that_times_out_on_a_locked_database_is_kept_for_later_not_answer
     assert not Bookmark.objects.exists()
 
 
-# -- DbPool ----------------------------------------------------------------------
+# -- the backlog ------------------------------------------------------------------
 
 
 def echo_batch(items: list) -> list:
@@ -292,71 +324,59 @@ def failing_batch(items: list) -> list:
     raise RuntimeError("the database went away")
 
 
-def run_pool(jobs, **pool_options):
-    """Submit ``(key, batch_func, item)`` jobs at once to a new pool: their outcomes, and the pressure calls."""
+def run_backlog(items, handle_batch=echo_batch, **options):
+    """Put ``items`` at once into a new backlog: their outcomes, and the pressure calls."""
     pressure: list[bool] = []
 
     async def main():
-        pool = DbPool(on_pressure=pressure.append, **pool_options)
+        backlog = Backlog(handle_batch, on_pressure=pressure.append, **{"high_water": 100, "low_water": 50, **options})
         outcomes: dict[int, object] = {}
-        for index, (key, func, item) in enumerate(jobs):
-            pool.submit(key, func, item, lambda outcome, index=index: outcomes.__setitem__(index, outcome))
-        await pool.drain(10)
-        pool.close()
-        return [outcomes[i] for i in range(len(jobs))]
+        for index, item in enumerate(items):
+            backlog.put(item, lambda outcome, index=index: outcomes.__setitem__(index, outcome))
+        await backlog.drain(10)
+        backlog.close()
+        return [outcomes[i] for i in range(len(items))]
 
     return asyncio.run(main()), pressure
 
 
-def test_jobs_waiting_in_one_shard_reach_the_batch_function_together_in_order():
-    outcomes, _pressure = run_pool([("a@x", echo_batch, i) for i in range(5)], shards=1)
+def test_messages_waiting_reach_the_database_thread_together_in_order():
+    outcomes, _pressure = run_backlog(list(range(5)))
     assert outcomes == [("batch", (0, 1, 2, 3, 4))] * 5
 
 
-def test_a_job_submitted_first_runs_ahead_of_those_waiting():
+def test_a_batch_holds_at_most_batch_size_messages():
+    outcomes, _pressure = run_backlog(list(range(5)), batch_size=2)
+    assert outcomes == [("batch", (0, 1))] * 2 + [("batch", (2, 3))] * 2 + [("batch", (4,))]
+
+
+def test_a_call_runs_between_two_batches_ahead_of_the_messages_still_waiting():
     order: list[str] = []
 
+    def record_batch(items: list) -> list:
+        order.extend(items)
+        return items
+
     async def main():
-        pool = DbPool(shards=1)
-        record = order.append
+        backlog = Backlog(record_batch, high_water=100, low_water=50, on_pressure=lambda _full: None, batch_size=1)
         for index in range(3):
-            pool.submit("a@x", lambda items: [record(item) for item in items], f"save {index}", lambda _outcome: None)
-        await pool.run("outbox", record, "confirmation", first=True)
-        await pool.drain(10)
-        pool.close()
+            backlog.put(f"save {index}", lambda _outcome: None)
+        await asyncio.sleep(0)  # the first batch is handed to the thread
+        await backlog.call(order.append, "confirmation")
+        await backlog.drain(10)
+        backlog.close()
 
     asyncio.run(main())
-    assert order == ["confirmation", "save 0", "save 1", "save 2"]
+    assert order.index("confirmation") < order.index("save 2")
 
 
-def test_a_batch_is_cut_at_jobs_of_another_function():
-    outcomes, _pressure = run_pool(
-        [("a@x", echo_batch, 0), ("a@x", failing_batch, 1), ("a@x", echo_batch, 2)], shards=1
-    )
-    assert outcomes[0] == ("batch", (0,)) and outcomes[2] == ("batch", (2,))
-    assert isinstance(outcomes[1], RuntimeError)
-
-
-def test_a_failing_batch_hands_its_exception_to_every_job_in_it():
-    outcomes, _pressure = run_pool([("a@x", failing_batch, i) for i in range(3)], shards=1)
+def test_a_failing_batch_hands_its_exception_to_every_message_in_it():
+    outcomes, _pressure = run_backlog(list(range(3)), failing_batch)
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
 
 
-def test_messages_the_server_holds_unacknowledged_past_the_mark_stop_reading_too():
-    unfinished = [10]  # one slow save holds back the acks of ten finished messages
-
-    def finish(items: list) -> list:
-        unfinished[0] = 0  # the slow one is saved: the server can forget all of them
-        return items
-
-    _outcomes, pressure = run_pool(
-        [("a@x", finish, 0)], shards=1, high_water=4, low_water=2, held=lambda: unfinished[0]
-    )
-    assert pressure == [True, False]
-
-
 def test_a_full_backlog_asks_to_stop_reading_until_it_drains():
-    _outcomes, pressure = run_pool([("a@x", echo_batch, i) for i in range(10)], shards=1, high_water=4, low_water=2)
+    _outcomes, pressure = run_backlog(list(range(10)), high_water=4, low_water=2, batch_size=3)
     assert pressure == [True, False]
 
 
@@ -376,61 +396,3 @@ def test_typing_remembers_a_bounded_number_of_senders():
     assert typing.started("b@x/pc") and typing.started("b@x/pc")  # not counted: each shows composing
     assert typing.finished("b@x/pc") == "active"
     assert typing.finished("a@x/phone") == "active"
-
-
-def test_the_heap_can_be_trimmed_on_this_system():
-    # glibc (Debian, the Docker image): the gateway gives memory back after a flood.
-    assert trim_heap()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_copy_delivered_again_in_the_same_batch_as_its_original_is_dropped(alice):
-    original = message("https://example.com/twice")
-    copy = dataclasses.replace(original, delayed=True)
-    outcomes = handle_messages([original, copy])
-    assert outcomes[0].awaiting_confirmation
-    assert outcomes[1] == Reply(None)
-    assert ChatSave.objects.count() == 1
-
-
-# -- PacedReader -------------------------------------------------------------------
-
-
-def test_the_server_s_bytes_reach_the_parser_a_slice_at_a_time_and_none_while_paused():
-    fed: list[bytes] = []
-    paused = [False]
-
-    def feed(data: bytes) -> None:
-        fed.append(data)
-        paused[0] = len(fed) == 2  # the second slice fills the backlog
-
-    reader = PacedReader(feed, lambda: paused[0])
-    data = bytes(range(256)) * (PacedReader.SLICE * 5 // 256)
-    reader.received(data)
-    assert len(fed) == 2
-    paused[0] = False
-    reader.pump()
-    assert b"".join(fed) == data and max(map(len, fed)) == PacedReader.SLICE
-
-
-def test_bytes_read_while_paused_follow_those_waiting():
-    fed: list[bytes] = []
-    paused = [True]
-    reader = PacedReader(fed.append, lambda: paused[0])
-    reader.received(b"<message>one</message>")
-    reader.received(b"<message>two</message>")
-    assert fed == []
-    paused[0] = False
-    reader.pump()
-    assert b"".join(fed) == b"<message>one</message><message>two</message>"
-
-
-def test_a_new_connection_drops_what_the_old_one_left_unread():
-    fed: list[bytes] = []
-    paused = [True]
-    reader = PacedReader(fed.append, lambda: paused[0])
-    reader.received(b"<message>from the old stream</message>")
-    reader.clear()
-    paused[0] = False
-    reader.received(b"<stream:stream>")
-    assert fed == [b"<stream:stream>"]

@@ -6,7 +6,8 @@ import pytest
 import redis as redis_lib
 from django.conf import settings
 
-from imgateway import outbox
+from bookmarks.fetching import finished
+from imgateway.bot import outbox
 from imgateway.linking import link_verified
 from imgateway.models import ChatSave
 from tests.conftest import make_user
@@ -20,10 +21,10 @@ def test_a_confirmation_left_unacked_by_a_gateway_under_another_resource_is_take
     user = make_user("alice")
     link_verified(user, person.jid)
     gateway.stop()
-    chat_save = ChatSave.objects.create(user=user, jid=person.jid, bare_jid=person.jid)
+    chat_save = ChatSave.objects.create(user=user, jid=person.jid, bare_jid=person.jid, lines=["Saved: Left behind"])
     client = redis_lib.Redis.from_url(settings.REDIS_URL)
-    stream = outbox.stream_name()
-    entry_id = client.xadd(stream, {"save": chat_save.pk, "to": person.jid, "body": "Saved: Left behind"})
+    stream = finished.stream_name()
+    entry_id = client.xadd(stream, {"bookmarks": "", "save": chat_save.pk})
     # A gateway that ran as another resource read the entry ten minutes ago and died before sending it.
     client.xreadgroup(outbox.GROUP, "another-resource", {stream: ">"}, count=10)
     client.xclaim(stream, outbox.GROUP, "another-resource", 0, [entry_id], idle=600_000)

@@ -6,14 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.utils import timezone
 
 from bookmarks import preferences
 from bookmarks.models import Bookmark
-from imgateway import outbox
-from imgateway.handling import Incoming, handle_message, slow_down_notice, subscription_allowed
-from imgateway.linking import LinkError, link_verified, start_link
+from imgateway.linking import LinkError, link_verified, start_link, subscription_allowed
+from imgateway.messages import Incoming, handle_message, slow_down_notice
 from imgateway.models import ChatSave, LinkCode, LinkedJid
 from tests.conftest import make_bookmark
 
@@ -22,8 +20,8 @@ pytestmark = pytest.mark.django_db
 ALICE = "alice@example.org/phone"
 
 
-def say(body: str, sender: str = ALICE, oob: list[str] | None = None, delayed: bool = False):
-    return handle_message(Incoming(sender, body, oob or [], "m1", delayed))
+def say(body: str, sender: str = ALICE, oob: list[str] | None = None, archive_id: str = ""):
+    return handle_message(Incoming(sender, body, oob or [], "m1", archive_id))
 
 
 @pytest.fixture
@@ -118,25 +116,32 @@ def test_a_duplicate_is_answered_already_saved_with_the_date(alice):
     assert Bookmark.objects.count() == 1
 
 
-def test_a_message_delivered_again_after_its_save_committed_is_dropped(alice):
-    say("https://example.com/post great read #python")
-    copy = say("https://example.com/post great read #python", delayed=True)  # from offline storage, same id
+def test_a_message_received_again_with_the_same_archive_id_is_dropped(alice):
+    say("https://example.com/post great read #python", archive_id="A1")
+    copy = say("https://example.com/post great read #python", archive_id="A1")  # offline storage, or the archive
     assert (copy.text, copy.awaiting_confirmation) == (None, False)
     bookmark = Bookmark.objects.get()
     assert bookmark.note == "great read"
     assert ChatSave.objects.count() == 1
 
 
-def test_the_same_message_sent_again_live_is_answered_already_saved(alice):
-    say("https://example.com/post")
-    assert say("https://example.com/post").text.startswith("Already saved on ")  # no delay stamp: not a copy
+def test_the_same_message_sent_again_is_answered_already_saved(alice):
+    say("https://example.com/post", archive_id="A1")
+    assert say("https://example.com/post", archive_id="A2").text.startswith("Already saved on ")
 
 
-def test_a_message_id_used_again_for_another_link_is_not_taken_for_a_copy(alice):
-    say("https://example.com/first")
-    reply = say("https://example.com/second", delayed=True)  # same id "m1", another link
-    assert reply.awaiting_confirmation
+def test_a_command_received_again_does_not_act_again(alice):
+    make_bookmark(alice, url="https://example.com/one")
+    make_bookmark(alice, url="https://example.com/two")
+    say("https://example.com/three", archive_id="A0")
+    assert say("undo", archive_id="A1").text.startswith("Removed: ")
+    assert say("undo", archive_id="A1").text is None
     assert Bookmark.objects.count() == 2
+
+
+def test_a_message_the_server_gave_no_archive_id_is_never_taken_for_a_copy(alice):
+    say("https://example.com/post")
+    assert say("https://example.com/post").text.startswith("Already saved on ")
 
 
 def test_invalid_pieces_are_named_in_the_reply(alice):
@@ -252,48 +257,6 @@ def test_a_slash_word_that_is_no_command_gets_the_hint(alice):
     assert "/frobnicate" not in say("/frobnicate").text and "help" in say("/frobnicate").text
 
 
-# -- confirmations -------------------------------------------------------------
-
-
-def test_a_finished_fetch_puts_one_confirmation_listing_every_url_on_the_stream(
-    alice, settings, django_capture_on_commit_callbacks
-):
-    client = outbox.redis_client()
-    client.delete(outbox.stream_name())
-    say("https://example.com/a https://example.com/b https://example.com/a-dup ftp://x.example/")
-    from bookmarks.signals import bookmark_fetch_recorded
-
-    bookmarks = list(Bookmark.objects.order_by("id"))
-    for i, bookmark in enumerate(bookmarks):
-        # As in the worker: the result and the claim in one transaction, the stream entry on commit.
-        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            Bookmark.objects.filter(pk=bookmark.pk).update(status="ok", page_title=f"Page {i}")
-            bookmark.refresh_from_db()
-            bookmark_fetch_recorded.send(sender=Bookmark, bookmarks=[bookmark])
-        entries = client.xrange(outbox.stream_name())
-        assert len(entries) == (1 if i == len(bookmarks) - 1 else 0)
-    body = entries[0][1][b"body"].decode()
-    assert "Saved: Page 0\nhttps://example.com/a" in body
-    assert "Saved: Page 2\nhttps://example.com/a-dup" in body
-    assert "ftp://x.example/" in body
-    assert entries[0][1][b"to"].decode() == ALICE
-
-
-def test_the_sweep_requeues_a_confirmation_never_sent(alice):
-    client = outbox.redis_client()
-    client.delete(outbox.stream_name())
-    say("https://example.com/a")
-    Bookmark.objects.update(status="failed", fetch_error="HTTP 404")
-    assert outbox.resend_unsent() == 1  # complete but never queued (the signal was lost)
-    assert outbox.resend_unsent() == 0  # queued just now: not yet due again
-    ChatSave.objects.update(queued_at=timezone.now() - timedelta(minutes=5))
-    assert outbox.resend_unsent() == 1
-    assert outbox.mark_sent(ChatSave.objects.get().pk)
-    ChatSave.objects.update(queued_at=timezone.now() - timedelta(minutes=5))
-    assert outbox.resend_unsent() == 0
-    assert "without a title (HTTP 404)" in client.xrange(outbox.stream_name())[0][1][b"body"].decode()
-
-
 # -- roster --------------------------------------------------------------------
 
 
@@ -332,7 +295,7 @@ def test_the_settings_page_requires_login(client):
 def test_xmpp_tls_off_is_refused_for_a_non_loopback_server(settings):
     from django.core.exceptions import ImproperlyConfigured
 
-    from imgateway.bot import GatewayConfig
+    from imgateway.bot.config import GatewayConfig
 
     settings.XMPP_JID, settings.XMPP_PASSWORD, settings.XMPP_TLS = "bot@example.org", "pw", "off"
     settings.XMPP_SERVER = "xmpp.example.org:5222"
@@ -346,7 +309,7 @@ def test_xmpp_tls_off_is_refused_for_a_non_loopback_server(settings):
 
 
 def test_reconnect_delays_grow_with_jitter_and_stay_under_30_seconds():
-    from imgateway.bot import Backoff
+    from imgateway.bot.pacing import Backoff
 
     backoff = Backoff()
     delays = [backoff.next_delay() for _ in range(40)]
@@ -358,7 +321,7 @@ def test_reconnect_delays_grow_with_jitter_and_stay_under_30_seconds():
 
 
 def test_the_token_bucket_refuses_past_the_burst_and_notifies_once():
-    from imgateway.bot import TokenBuckets
+    from imgateway.bot.pacing import TokenBuckets
 
     buckets = TokenBuckets(burst=3, per_minute=0.001)
     results = [buckets.take("a@example.org") for _ in range(6)]
@@ -368,7 +331,7 @@ def test_the_token_bucket_refuses_past_the_burst_and_notifies_once():
 
 
 def test_the_token_bucket_forgets_the_least_recent_jids_past_its_size():
-    from imgateway.bot import TokenBuckets
+    from imgateway.bot.pacing import TokenBuckets
 
     buckets = TokenBuckets(burst=1, per_minute=0.001, max_entries=2)
     for jid in ("a@x", "b@x", "c@x"):
@@ -387,13 +350,6 @@ def test_a_person_who_chose_chinese_is_answered_in_chinese(alice):
 def test_a_stranger_is_answered_in_the_sites_language(db, settings):
     settings.LANGUAGE_CODE = "zh-hans"
     assert say("recent", sender="site-language@example.org/x").text.startswith("这个地址")
-
-
-def test_a_confirmation_is_written_in_the_language_of_the_person_who_saved(alice):
-    preferences.remember(alice, language="zh-hans")
-    say("https://example.com/post")
-    Bookmark.objects.update(status=Bookmark.Status.OK, page_title="A page")
-    assert outbox.render(ChatSave.objects.get()).startswith("已保存：A page")
 
 
 def test_the_slow_down_notice_is_in_the_senders_language(alice):

@@ -15,18 +15,19 @@ from django.utils import timezone
 from bookmarks import services
 from bookmarks.interchange.files import UnreadableFile, read_bookmark_file
 from bookmarks.models import ImportJob
+from favsite.celery import app
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGES = 50  # skipped/warning lines kept for the page
+# By name: the task module imports this one.
+IMPORT_TASK = "bookmarks.tasks.run_import_job"
 
 
 def start_import(
     user: AbstractBaseUser, file_name: str, content: bytes, *, folders_as_tags: bool, fetch_missing_titles: bool = False
 ) -> ImportJob:
     """Store the upload and queue the task once the row is committed."""
-    from bookmarks.tasks import run_import_job  # tasks import services, which import this module's callers
-
     job = ImportJob.objects.create(
         owner=user,
         file_name=file_name[:255],
@@ -34,7 +35,7 @@ def start_import(
         folders_as_tags=folders_as_tags,
         fetch_missing_titles=fetch_missing_titles,
     )
-    transaction.on_commit(lambda: run_import_job.delay(job.pk))
+    transaction.on_commit(lambda: app.send_task(IMPORT_TASK, args=(job.pk,)))
     return job
 
 

@@ -23,14 +23,10 @@ certificates = "/etc/prosody/certs"
 -- Messages the bot receives while the gateway restarts are kept (mod_offline)
 -- and an interrupted stream is resumable for ten minutes (mod_smacks).
 smacks_hibernation_time = 600
--- The gateway acknowledges (XEP-0198) a message only once it is saved. When its
--- stream ends for good (it died and came back under its fixed resource, or the
--- hibernation ran out), mod_smacks hands the unacknowledged chat messages to
--- mod_offline, which delivers them again: keep both modules. mod_smacks keeps
--- only the newest smacks_max_queue_size unacknowledged stanzas (default 500),
--- so leave room for the gateway's backlog: the gateway's XMPP_MAX_UNACKED
--- (1000 by default) must stay below this.
-smacks_max_queue_size = 25000
+-- mod_mam archives every chat message with an id (XEP-0313, XEP-0359): the
+-- gateway catches up from its archive after a restart (XMPP_CATCH_UP_HOURS,
+-- within the archive's lifetime) and recognises a message delivered twice by
+-- that id. Keep mod_mam, mod_offline and mod_smacks.
 archive_expires_after = "1w"
 
 VirtualHost (domain)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from bookmarks.models import Bookmark
 from devstack.processes import kill_process, stop_process
 from devstack.redis_server import LocalRedis
-from imgateway import outbox
+from imgateway.confirmations import RESEND_AFTER
 from imgateway.linking import link_verified
 from imgateway.models import ChatSave
 from tests.conftest import bookmark_writes_blocked, free_port, make_user
@@ -173,8 +173,7 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
 
         # 4. the gateway dies with links received and not saved: their saves wait on a
         # lock the test holds, and a receipt (XEP-0184, sent on arrival) says the gateway
-        # has each of them. The server keeps what the gateway never acknowledged and
-        # delivers it again.
+        # has each of them. After the restart it catches up from the server's archive.
         def receipted(ids: set[str]) -> int:
             return sum(m.receipt in ids for person in people for m in list(person.messages))
 
@@ -196,9 +195,9 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
 
         # The beat's sweeps, once: lost fetches are queued again, lost confirmations resent.
         time.sleep(1.2)  # FETCH_STALE_AFTER=1 for the sweep below
-        # As if the resend delay had passed for confirmations queued into the wiped Redis.
-        ChatSave.objects.filter(sent_at__isnull=True, queued_at__isnull=False).update(
-            queued_at=timezone.now() - outbox.RESEND_AFTER - timedelta(seconds=1)
+        # As if the resend delay had passed for confirmations named on the wiped Redis.
+        ChatSave.objects.filter(sent_at__isnull=True).update(
+            created_at=timezone.now() - RESEND_AFTER - timedelta(seconds=1)
         )
         run_sweeps(env)
         rows = wait_for(

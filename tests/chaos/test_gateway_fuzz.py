@@ -7,7 +7,7 @@ marks, RTL, emoji, zero-width), control characters, bodies at, over and far
 over the size cap, many URLs, and malformed commands. Randomness is seeded
 (``FAVSITE_FUZZ_SEED``, printed on failure) so a failure reproduces.
 
-The sync part calls ``imgateway.handling.handle_message`` (what the bot runs
+The sync part calls ``imgateway.messages.handle_message`` (what the bot runs
 for each message): no exception, nothing logged at ERROR, one ``Reply``
 whose text is XML-safe whenever the input was, bounded memory. The Prosody
 part sends a few hundred of the XML-legal inputs to the real gateway process:
@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from imgateway.handling import Incoming, handle_message
 from imgateway.linking import link_verified
+from imgateway.messages import Incoming, handle_message
 from imgateway.models import LinkedJid
 from imgateway.parsing import COMMANDS, Command, parse_message
 from tests.conftest import make_user

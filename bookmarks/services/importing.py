@@ -1,4 +1,4 @@
-"""Bulk import behind ``services.import_bookmarks``: many bookmarks, few queries.
+"""Importing many bookmarks at once (files, Pinboard JSON): few queries, merged like ``save_url``.
 
 A row-by-row ``save_url`` costs several queries per bookmark; a 100,000-line
 file would take minutes. Here:
@@ -34,11 +34,21 @@ from bookmarks.interchange.entries import BookmarkEntry, tag_name
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, normalize_url, url_hash
 from bookmarks.search import FTS_TABLE, SEARCH_FIELDS
-from bookmarks.services import NOTE_MAX_LENGTH, ImportResult, _clean_text, merge_resave
+from bookmarks.services.saving import NOTE_MAX_LENGTH, clean_text, merge_resave
 
 BATCH_SIZE = 10_000
 _SQLITE_IN_CHUNK = 10_000  # ids per IN (...): SQLite allows 32,766 parameters per statement
 _FTS_INSERT_TRIGGER = "bookmarks_bookmark_fts_ai"  # bookmarks/migrations/0003_search_indexes.py
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    # (url, reason) for every entry that was not imported.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    # (url, message) for entries imported with a repair (an unreadable date).
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -57,7 +67,7 @@ class _Row:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_import(
+def import_bookmarks(
     user: AbstractBaseUser,
     entries: Iterable[BookmarkEntry],
     *,
@@ -65,6 +75,11 @@ def run_import(
     fetch_missing_titles: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
+    """Save many bookmarks at once, merging like ``save_url``; ``progress(done, total)`` after each batch.
+
+    New bookmarks without a title are left ``pending`` for the beat sweep to
+    fetch (a batch a minute) only when ``fetch_missing_titles`` is set.
+    """
     now = timezone.now()
     result = ImportResult()
     rows = list(_merge_entries(entries, folders_as_tags, now, result).values())
@@ -124,8 +139,8 @@ def _merge_entries(
             url=entry.url.strip(),
             key=key,
             digest=url_hash(key),
-            title=_clean_text(entry.title)[:500],
-            note=_clean_text(entry.note)[:NOTE_MAX_LENGTH],
+            title=clean_text(entry.title)[:500],
+            note=clean_text(entry.note)[:NOTE_MAX_LENGTH],
             tags=tags,
             created_at=created,
             added_at=max(entry.added_at or created, created),

@@ -1,0 +1,73 @@
+"""The one place that creates, changes and deletes bookmarks and tags.
+
+Views, forms, the importer, the APIs, Celery tasks and the chat gateway call
+these functions; none of them saves a ``Bookmark`` by itself. Each module
+here is one concern: ``saving`` (a link saved, edited, deleted), ``tagging``,
+``fetches`` (a page fetch queued, begun, recorded, swept) and ``importing``
+(many bookmarks from a file at once).
+"""
+
+from bookmarks.normalize import InvalidURL
+from bookmarks.services.fetches import (
+    begin_fetch,
+    queue_fetches,
+    record_fetch,
+    refresh_metadata,
+    send_fetches,
+    sweep_stale_fetches,
+)
+from bookmarks.services.importing import ImportResult, import_bookmarks
+from bookmarks.services.saving import (
+    NOTE_MAX_LENGTH,
+    DuplicateURL,
+    PreparedSave,
+    SaveResult,
+    clean_text,
+    delete_bookmarks,
+    edit_bookmark,
+    merge_resave,
+    prepare_save,
+    save_prepared,
+    save_url,
+)
+from bookmarks.services.tagging import (
+    add_tags,
+    delete_tag,
+    get_or_create_tags,
+    merge_tags,
+    parse_tags,
+    rename_tag,
+    tag_bookmarks,
+    untag_bookmarks,
+)
+
+__all__ = [
+    "NOTE_MAX_LENGTH",
+    "DuplicateURL",
+    "ImportResult",
+    "InvalidURL",
+    "PreparedSave",
+    "SaveResult",
+    "add_tags",
+    "begin_fetch",
+    "clean_text",
+    "delete_bookmarks",
+    "delete_tag",
+    "edit_bookmark",
+    "get_or_create_tags",
+    "import_bookmarks",
+    "merge_resave",
+    "merge_tags",
+    "parse_tags",
+    "prepare_save",
+    "queue_fetches",
+    "record_fetch",
+    "refresh_metadata",
+    "rename_tag",
+    "save_prepared",
+    "save_url",
+    "send_fetches",
+    "sweep_stale_fetches",
+    "tag_bookmarks",
+    "untag_bookmarks",
+]

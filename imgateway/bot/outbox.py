@@ -1,0 +1,159 @@
+"""Sending confirmations: the gateway's reader of the stream of finished fetches.
+
+1. Entries this consumer read but never acknowledged (it died) come first
+   (cursor ``0``), then new ones (``>``).
+2. Every ``CLAIM_IDLE`` seconds, entries left unacknowledged that long by
+   another consumer (a gateway that died under another resource) become
+   ours (``XAUTOCLAIM``).
+3. For each batch read, the database thread says which confirmations are
+   due (``imgateway.confirmations.due``); each is sent, recorded as sent,
+   and then the entries are acknowledged and deleted.
+Entries read while the connection drops stay unacknowledged and are read
+again after reconnecting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from typing import TYPE_CHECKING
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+from slixmpp import JID
+
+from bookmarks.fetching import finished
+from imgateway import confirmations
+
+if TYPE_CHECKING:
+    from imgateway.bot.client import GatewayBot
+
+log = logging.getLogger(__name__)
+
+GROUP = "gateway"
+BATCH = 50  # entries read at once
+CLAIM_IDLE = 60.0  # seconds another consumer may hold an entry before it is taken over
+
+
+async def send_confirmations(bot: GatewayBot) -> None:
+    """Run while the bot runs: read the stream, send what is due; restart after an unexpected error."""
+    client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=15)
+    try:
+        while not bot.stopping:
+            try:
+                await _read_and_send(bot, client)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox loop failed; restarting it")
+                await asyncio.sleep(1)
+    finally:
+        with contextlib.suppress(Exception):
+            await client.aclose()
+
+
+async def _read_and_send(bot: GatewayBot, client: aioredis.Redis) -> None:
+    stream, consumer = finished.stream_name(), bot.config.resource
+    await _create_group(client, stream)
+    cursor, next_claim = "0", 0.0
+    while not bot.stopping:
+        await bot.online.wait()
+        try:
+            if time.monotonic() >= next_claim:
+                next_claim = time.monotonic() + CLAIM_IDLE
+                await _claim_abandoned(bot, client, stream, consumer)
+            response = await client.xreadgroup(GROUP, consumer, {stream: cursor}, count=BATCH, block=5000)
+        except redis.RedisError as exc:
+            if _group_lost(exc):
+                # Redis restarted without its data (or the key was deleted): read what comes from the start.
+                log.warning("outbox: the stream's consumer group is gone; creating it again")
+                cursor = "0"
+                await _create_group_or_wait(client, stream)
+                continue
+            log.warning("outbox: Redis unavailable (%s); retrying", exc)
+            await asyncio.sleep(random.uniform(1.0, 3.0))
+            continue
+        entries = response[0][1] if response else []
+        if cursor == "0" and not entries:
+            cursor = ">"
+            continue
+        await _deliver(bot, client, stream, entries)
+        if not bot.online.is_set():
+            cursor = "0"  # read what is left again after reconnecting
+
+
+async def _claim_abandoned(bot: GatewayBot, client: aioredis.Redis, stream: str, consumer: str) -> None:
+    """Take over and send entries another consumer read and left unacknowledged for ``CLAIM_IDLE``."""
+    start = "0-0"
+    while bot.online.is_set():
+        next_start, entries, *_deleted = await client.xautoclaim(
+            stream, GROUP, consumer, int(CLAIM_IDLE * 1000), start_id=start, count=BATCH
+        )
+        if entries:
+            log.info("outbox: %d entries left by another gateway taken over", len(entries))
+            await _deliver(bot, client, stream, entries)
+        start = next_start.decode() if isinstance(next_start, bytes) else next_start
+        if start == "0-0":
+            return
+
+
+async def _deliver(bot: GatewayBot, client: aioredis.Redis, stream: str, entries: list) -> None:
+    """Send the confirmations ``entries`` complete; record them sent; acknowledge and drop the entries.
+
+    Stops early when the connection drops: what was not sent stays
+    unacknowledged, to be read again after reconnecting.
+    """
+    read = [(entry_id, fields or {}) for entry_id, fields in entries if entry_id is not None]
+    bookmark_ids: list[int] = []
+    save_ids: list[int] = []
+    for _entry_id, fields in read:
+        bookmark_ids += [int(pk) for pk in fields.get(b"bookmarks", b"").split() if pk.isdigit()]
+        save_ids += [int(pk) for pk in fields.get(b"save", b"").split() if pk.isdigit()]
+    due = await bot.backlog.call(confirmations.due, bookmark_ids, save_ids) if bookmark_ids or save_ids else []
+    sent = []
+    for confirmation in due:
+        if not bot.online.is_set():
+            return
+        bot.reply_text(_reply_address(bot, confirmation.to), confirmation.body, bot.typing.finished(confirmation.to))
+        sent.append(confirmation.save_id)
+    if sent:
+        await bot.backlog.call(confirmations.mark_sent, sent)
+    if read and bot.online.is_set():
+        handled = [entry_id for entry_id, _fields in read]
+        await client.xack(stream, GROUP, *handled)
+        await client.xdel(stream, *handled)
+
+
+def _reply_address(bot: GatewayBot, full: str) -> str:
+    """The resource that sent the link, or the bare JID when we know it is gone."""
+    jid = JID(full)
+    if jid.resource and jid.bare in bot.client_roster:
+        resources = bot.client_roster[jid.bare].resources
+        if resources and jid.resource not in resources:
+            return jid.bare
+    return full
+
+
+async def _create_group(client: aioredis.Redis, stream: str) -> None:
+    try:
+        await client.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if not str(exc).startswith("BUSYGROUP"):  # it exists: fine; anything else is the caller's
+            raise
+
+
+async def _create_group_or_wait(client: aioredis.Redis, stream: str) -> None:
+    try:
+        await _create_group(client, stream)
+    except redis.RedisError as exc:  # NOPERM, READONLY, ...: wait, never spin
+        log.warning("outbox: cannot create the consumer group (%s); retrying", exc)
+        await asyncio.sleep(random.uniform(1.0, 3.0))
+
+
+def _group_lost(exc: redis.RedisError) -> bool:
+    """NOGROUP: the stream or its group is missing; UNBLOCKED: it was deleted during our read."""
+    return isinstance(exc, redis.ResponseError) and str(exc).startswith(("NOGROUP", "UNBLOCKED"))

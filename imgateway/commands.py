@@ -1,0 +1,183 @@
+"""The bot's commands (``help``, ``recent``, ``find``, ``tags``, ``del``, ``undo``, ``unlink``) and its notices.
+
+Each command is a function of the linked user, the sender's bare JID and the
+parsed command, returning the reply text; it runs in the database thread,
+in the sender's language (``imgateway.messages`` routes to it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from bookmarks import services
+from bookmarks.models import Bookmark, Tag
+from bookmarks.search import search_bookmarks
+from favsite.redis import redis_client
+from imgateway import linking
+from imgateway.models import ChatSaveItem
+from imgateway.parsing import Command
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_JID_NOTICE_SECONDS = 3600
+RECENT_DEFAULT, RECENT_MAX = 5, 20
+FIND_MAX = 10
+TAGS_MAX = 30
+
+
+def run(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    """The reply to ``command`` from ``bare`` (linked to ``user``)."""
+    return HANDLERS.get(command.name, _unknown)(user, bare, command)
+
+
+def help_text() -> str:
+    return "\n".join(
+        [
+            _("Send me a link and I save it for you. #words become tags; other text becomes the note."),
+            _("Commands (with or without /):"),
+            _("help (帮助): this text"),
+            _("recent [N] (最近): your newest bookmarks"),
+            _("find WORDS (搜索): search your bookmarks"),
+            _("tags (标签): your tags"),
+            _("del ID (删除): delete a bookmark"),
+            _("undo (撤销): delete the last bookmark saved from this address"),
+            _("link CODE: link this address to your account (code from %(url)s)")
+            % {"url": f"{settings.SITE_URL}/settings/im/"},
+            _("unlink (解绑): unlink this address"),
+        ]
+    )
+
+
+def _recent(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    try:
+        count = int(command.args.split()[0]) if command.args.split() else RECENT_DEFAULT
+    except ValueError:
+        return _("Usage: recent [N], for example: recent 10")
+    count = max(1, min(count, RECENT_MAX))
+    bookmarks = list(Bookmark.objects.filter(owner=user)[:count])
+    if not bookmarks:
+        return _("You have no bookmarks yet. Send me a link!")
+    return "\n".join(_listing_line(b) for b in bookmarks)
+
+
+def _listing_line(bookmark: Bookmark) -> str:
+    return f"[{bookmark.pk}] {bookmark.display_title}\n{bookmark.url}"
+
+
+def _find(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    if not command.args.strip():
+        return _("Usage: find WORDS, for example: find python asyncio")
+    queryset = search_bookmarks(Bookmark.objects.filter(owner=user), command.args)
+    bookmarks = list(queryset[: FIND_MAX + 1])
+    if not bookmarks:
+        return _("Nothing found for “%(query)s”.") % {"query": command.args.strip()}
+    lines = [_listing_line(b) for b in bookmarks[:FIND_MAX]]
+    if len(bookmarks) > FIND_MAX:
+        lines.append(_("More on the web: %(url)s") % {"url": f"{settings.SITE_URL}/bookmarks/"})
+    return "\n".join(lines)
+
+
+def _tags(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    tags = list(
+        Tag.objects.filter(owner=user).annotate(n=Count("bookmarks")).filter(n__gt=0).order_by("-n", "name")[:TAGS_MAX]
+    )
+    if not tags:
+        return _("You have no tags yet. Add #words to a link to tag it.")
+    return " ".join(f"#{tag.name} ({tag.n})" for tag in tags)
+
+
+def _delete(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    ids = [piece.lstrip("#[").rstrip("]") for piece in command.args.split()]
+    # ASCII digits that fit a database integer ("²" is a digit to isdigit(), and
+    # a 30-digit id overflows SQLite's INTEGER): anything else is a usage error.
+    if not ids or not all(piece.isascii() and piece.isdigit() and len(piece) <= 18 for piece in ids):
+        return _("Usage: del ID (the number shown by recent or find)")
+    deleted = services.delete_bookmarks(user, [int(piece) for piece in ids])
+    if not deleted:
+        return _("No such bookmark.")
+    return ngettext("Deleted %(n)d bookmark.", "Deleted %(n)d bookmarks.", deleted) % {"n": deleted}
+
+
+def _undo(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    item = (
+        ChatSaveItem.objects.filter(chat_save__bare_jid=bare, chat_save__user=user, bookmark__isnull=False)
+        .select_related("bookmark")
+        .order_by("-chat_save__created_at", "-position", "-id")
+        .first()
+    )
+    if item is None:
+        return _("Nothing to undo.")
+    title, url = item.bookmark.display_title, item.bookmark.url
+    services.delete_bookmarks(user, [item.bookmark_id])
+    return _("Removed: %(title)s\n%(url)s") % {"title": title, "url": url}
+
+
+def _unlink(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    linking.unlink(user, bare)
+    return _("This address is no longer linked to %(name)s. Link it again at %(url)s") % {
+        "name": user.get_username(),
+        "url": f"{settings.SITE_URL}/settings/im/",
+    }
+
+
+def _unknown(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    if command.word:
+        return _("I don't know “%(word)s”. Send a link to save it, or help for the commands.") % {
+            "word": command.word[:40]
+        }
+    return _("Send a link to save it, or help for the commands.")
+
+
+HANDLERS: dict[str, Callable[[AbstractBaseUser, str, Command], str]] = {
+    "recent": _recent,
+    "find": _find,
+    "tags": _tags,
+    "del": _delete,
+    "undo": _undo,
+    "unlink": _unlink,
+}
+
+
+def too_long_notice(size: int) -> str:
+    return _("That message is too long (%(size)d bytes; at most %(limit)d). Nothing was saved.") % {
+        "size": size,
+        "limit": settings.XMPP_MAX_BODY_BYTES,
+    }
+
+
+def unknown_jid_notice(bare: str) -> str | None:
+    """How to link, told to a stranger once an hour at most, so strangers cannot make the bot talk a lot."""
+    key = f"{settings.XMPP_REDIS_PREFIX}:unknown-notice:{bare}"
+    try:
+        first = redis_client().set(key, "1", nx=True, ex=UNKNOWN_JID_NOTICE_SECONDS)
+    except redis.RedisError:
+        log.warning("Redis unavailable; not answering unknown JID %s", bare)
+        return None
+    if not first:
+        return None
+    return _(
+        "This address is not linked to a favsite account yet. Log in at %(url)s, add this address "
+        "and send me the code it shows, like: link ABCD2345"
+    ) % {"url": f"{settings.SITE_URL}/settings/im/"}
+
+
+def slow_down_text() -> str:
+    # Messages over the limit are dropped: say so.
+    return _("Slow down: too many messages. This one was not saved; send it again in a minute.")
+
+
+def saving_delayed_notice() -> str:
+    """Told once to a sender whose message waits for the database (in the site's language: it is down)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "Saving is delayed: the database is not answering. I kept your message and will save it when it is back."
+        )
