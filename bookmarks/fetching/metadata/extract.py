@@ -1,8 +1,8 @@
 """Title, description, site name, favicon and image from the top of an HTML page.
 
-Only the region that can hold them is parsed (up to ``</head>`` when the head
-has a title, else up to the first ``</h1>``), with lxml's C parser: a 100 KB
-page costs a few hundred microseconds instead of tens of milliseconds.
+Only the region that can hold them is read and parsed (up to ``</head>`` when
+the head has a title, else up to the first ``</h1>``), with lxml's C parser:
+the rest of a page, often most of it, is neither fetched nor parsed.
 """
 
 from __future__ import annotations
