@@ -15,7 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
 
-__all__ = ["Extracted", "extract_metadata", "head_is_complete", "title_from_file_name"]
+__all__ = ["Extracted", "HeadScanner", "extract_metadata", "head_is_complete", "title_from_file_name"]
 
 TITLE_MAX_LENGTH = 500
 DESCRIPTION_MAX_LENGTH = 2000
@@ -25,9 +25,10 @@ URL_MAX_LENGTH = 2000
 _HEAD_END = re.compile(r"</head\s*>", re.I)
 _H1_END = re.compile(r"</h1\s*>", re.I)
 _TITLE_IN_HEAD = re.compile(r"<title|og:title|twitter:title", re.I)
-_HEAD_END_B = re.compile(rb"</head\s*>", re.I)
-_H1_END_B = re.compile(rb"</h1\s*>", re.I)
 _TITLE_IN_HEAD_B = re.compile(rb"<title|og:title|twitter:title", re.I)
+_TITLE_MARKER_MAX = len(b"twitter:title")
+# What may follow "</head" or "</h1" cut off by the end of the bytes read so far.
+_REST_OF_END_TAG = re.compile(rb"\s*(>)?")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _SPACES = re.compile(r"\s+")
 # Invisible characters that can disguise a title (bidirectional overrides, zero-width space).
@@ -46,10 +47,82 @@ class Extracted:
 
 def head_is_complete(data: bytes) -> bool:
     """True once ``data`` (the page so far) holds everything extraction needs."""
-    head_end = _HEAD_END_B.search(data)
-    if head_end and _TITLE_IN_HEAD_B.search(data, 0, head_end.start()):
-        return True
-    return _H1_END_B.search(data) is not None
+    return HeadScanner().update(data)
+
+
+class HeadScanner:
+    """Says, piece after piece, whether the page read so far holds everything extraction needs.
+
+    Complete means: the first ``</head>`` has been read and a title (``<title``,
+    ``og:title``, ``twitter:title``) came before it; or a ``</h1>`` has been read.
+    Like ``_region``, this is a plain text search: a ``</head>`` inside a script
+    or comment counts. Each search resumes where the last one stopped (less the
+    few bytes of a tag cut by the end of a piece), so a long head costs one pass
+    rather than one pass per piece. ``examined`` counts the bytes searched, so
+    tests can check that the work stays proportional to the page.
+    """
+
+    def __init__(self) -> None:
+        self._head_end = _EndTag(b"head")
+        self._h1_end = _EndTag(b"h1")
+        self._title_at: int | None = None
+        self._title_from = 0  # no title marker starts before this
+        self._title_examined = 0
+
+    @property
+    def examined(self) -> int:
+        return self._head_end.examined + self._h1_end.examined + self._title_examined
+
+    def update(self, data: bytes | bytearray) -> bool:
+        """True once ``data`` is complete. ``data`` is the page so far: the same bytes each call, grown at the end."""
+        head_end = self._head_end.search(data)
+        limit = len(data) if head_end is None else head_end
+        if self._title_at is None and self._title_from < limit:
+            self._title_examined += limit - self._title_from
+            title = _TITLE_IN_HEAD_B.search(data, self._title_from, limit)
+            if title:
+                self._title_at = title.start()
+            else:
+                self._title_from = max(self._title_from, limit - _TITLE_MARKER_MAX + 1)
+        if head_end is not None and self._title_at is not None and self._title_at < head_end:
+            return True
+        return self._h1_end.search(data) is not None
+
+
+class _EndTag:
+    """The first ``</name\\s*>`` of a growing buffer, looking at each byte about once."""
+
+    def __init__(self, name: bytes) -> None:
+        self.pattern = re.compile(rb"</" + name + rb"\s*(>|\Z)", re.I)
+        self.partial = len(b"</" + name) - 1  # a tag may start this close to the end, its name not yet read
+        self.resume = 0  # no end tag starts before this
+        self.cut: int | None = None  # "</name" (and spaces) ending the buffer: its ">" may come next
+        self.found: int | None = None
+        self.examined = 0
+
+    def search(self, data: bytes | bytearray) -> int | None:
+        """Where the tag starts in ``data``, or None while it has not been read."""
+        if self.found is not None:
+            return self.found
+        if self.cut is not None:
+            rest = _REST_OF_END_TAG.match(data, self.resume)
+            self.examined += rest.end() - self.resume + 1
+            if rest.group(1):
+                self.found = self.cut
+                return self.found
+            if rest.end() == len(data):  # still only spaces after the name
+                self.resume = len(data)
+                return None
+            self.cut = None  # something else followed: not an end tag, and nothing up to here starts one
+        self.examined += len(data) - self.resume
+        match = self.pattern.search(data, self.resume)
+        if match is None:
+            self.resume = max(self.resume, len(data) - self.partial)
+        elif match.group(1):
+            self.found = match.start()
+        else:
+            self.cut, self.resume = match.start(), len(data)
+        return self.found
 
 
 def extract_metadata(html: str, base_url: str) -> Extracted:

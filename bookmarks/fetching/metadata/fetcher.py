@@ -10,7 +10,7 @@ from django.conf import settings
 
 from bookmarks.fetching.metadata.client import FetchError, Response, Timeout, open_url
 from bookmarks.fetching.metadata.decode import decode_html
-from bookmarks.fetching.metadata.extract import extract_metadata, head_is_complete, title_from_file_name
+from bookmarks.fetching.metadata.extract import HeadScanner, extract_metadata, title_from_file_name
 from bookmarks.fetching.metadata.policy import Blocked
 
 __all__ = ["MAX_REDIRECTS", "PageMetadata", "fetch_page_metadata"]
@@ -117,14 +117,15 @@ def _read_page(result: PageMetadata, response: Response, max_bytes: int) -> Page
 def _read_head(response: Response, max_bytes: int) -> tuple[bytes, bool]:
     """The body up to the end of the useful part, or ``max_bytes``; and whether the body ended there."""
     body = bytearray()
+    scanner = HeadScanner()
     try:
         for piece in response.iter_body(max_piece=min(65536, max_bytes + 1)):
             body += piece
             if len(body) >= max_bytes:
                 return bytes(body[:max_bytes]), False
-            if head_is_complete(body):
+            if scanner.update(body):
                 return bytes(body), False
     except Timeout:
-        if not body or not head_is_complete(body):
+        if not body or not scanner.update(body):
             raise
     return bytes(body), True
