@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bookmarks.fetching.metadata import fetch_page_metadata, fetcher
-from bookmarks.fetching.metadata.extract import HeadScanner
+from bookmarks.fetching.metadata.extract import HeadScanner, extract_metadata
 
 PIECE = 16 * 1024
 
@@ -80,6 +80,14 @@ def test_the_answer_after_each_piece_is_the_whole_buffer_answer(page, piece):
     for start in range(0, len(page), piece):
         body += page[start : start + piece]
         assert scanner.update(body) == whole_buffer_answer(bytes(body)), bytes(body)
+
+
+def test_a_dotless_i_lookalike_of_title_leaves_the_h1_to_the_extractor():
+    # The reader, matching bytes, does not take "<tıtle" for a title and reads on
+    # to the <h1>; extraction must not stop at </head> either.
+    html = "<html><head><tıtle>Fake</tıtle></head><body><h1>Real</h1></body></html>"
+    assert HeadScanner().update(html.encode()) is True
+    assert extract_metadata(html, "https://example.com/").title == "Real"
 
 
 def test_the_fetcher_searches_a_long_head_about_once(page_server, monkeypatch):

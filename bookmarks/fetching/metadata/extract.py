@@ -24,9 +24,10 @@ URL_MAX_LENGTH = 2000
 
 _HEAD_END = re.compile(r"</head\s*>", re.I)
 _H1_END = re.compile(r"</h1\s*>", re.I)
-_TITLE_IN_HEAD = re.compile(r"<title|og:title|twitter:title", re.I)
-_TITLE_IN_HEAD_B = re.compile(rb"<title|og:title|twitter:title", re.I)
-_TITLE_MARKER_MAX = len(b"twitter:title")
+# What says the head holds a title, ignoring ASCII case (see _has_title_marker).
+_TITLE_MARKERS = ("<title", "og:title", "twitter:title")
+_TITLE_MARKERS_B = tuple(marker.encode("ascii") for marker in _TITLE_MARKERS)
+_TITLE_MARKER_MAX = max(map(len, _TITLE_MARKERS))
 # What may follow "</head" or "</h1" cut off by the end of the bytes read so far.
 _REST_OF_END_TAG = re.compile(rb"\s*(>)?")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
@@ -65,7 +66,8 @@ class HeadScanner:
     def __init__(self) -> None:
         self._head_end = _EndTag(b"head")
         self._h1_end = _EndTag(b"h1")
-        self._title_at: int | None = None
+        # A marker read before </head> is known lies before it: none fits inside "</head".
+        self._title_seen = False
         self._title_from = 0  # no title marker starts before this
         self._title_examined = 0
 
@@ -77,14 +79,11 @@ class HeadScanner:
         """True once ``data`` is complete. ``data`` is the page so far: the same bytes each call, grown at the end."""
         head_end = self._head_end.search(data)
         limit = len(data) if head_end is None else head_end
-        if self._title_at is None and self._title_from < limit:
+        if not self._title_seen and self._title_from < limit:
             self._title_examined += limit - self._title_from
-            title = _TITLE_IN_HEAD_B.search(data, self._title_from, limit)
-            if title:
-                self._title_at = title.start()
-            else:
-                self._title_from = max(self._title_from, limit - _TITLE_MARKER_MAX + 1)
-        if head_end is not None and self._title_at is not None and self._title_at < head_end:
+            self._title_seen = _has_title_marker(data, self._title_from, limit, _TITLE_MARKERS_B)
+            self._title_from = max(self._title_from, limit - _TITLE_MARKER_MAX + 1)
+        if head_end is not None and self._title_seen:
             return True
         return self._h1_end.search(data) is not None
 
@@ -172,10 +171,26 @@ def clean_text(text: str, limit: int) -> str:
 
 def _region(html: str) -> str:
     head_end = _HEAD_END.search(html)
-    if head_end and _TITLE_IN_HEAD.search(html, 0, head_end.start()):
+    if head_end and _has_title_marker(html, 0, head_end.start(), _TITLE_MARKERS):
         return html[: head_end.end()]
     h1_end = _H1_END.search(html)
     return html[: h1_end.end()] if h1_end else html
+
+
+def _has_title_marker(text: str | bytes | bytearray, start: int, end: int, markers: tuple) -> bool:
+    """Whether a title marker lies in ``text[start:end]``, ASCII case ignored.
+
+    Plain finds, not a case-insensitive regex: Python's re tries such an
+    alternation at every position, the costliest step on a long head. Lower case
+    first, as nearly every page writes it, so most pages need no lowered copy.
+    lower() turns no non-ASCII character into a marker (only İ and the Kelvin
+    sign become ASCII), so str and bytes agree and the region ends where the
+    reader stopped.
+    """
+    if any(text.find(marker, start, end) >= 0 for marker in markers):
+        return True
+    lowered = text[start:end].lower()
+    return any(marker in lowered for marker in markers)
 
 
 def _parse(html: str) -> etree._Element | None:
