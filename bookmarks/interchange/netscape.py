@@ -112,22 +112,24 @@ class _Scanner:
                 folder_parts, self.pending_folder, self.last = [], None, None
             elif name == "dd" and not closing:
                 dd_start, dd_owner, self.last = match.end(), self.last, None
-            elif name == "dl":
-                if closing:
-                    if self.folders:
-                        self.folders.pop()
-                else:
-                    self.folders.append(self.pending_folder)
-                    self.pending_folder = None
-                self.last = None
-            elif name == "dt":
-                self.last = None
+            elif name in ("dl", "dt"):
+                self._list_tag(name, closing)
         if entry is not None:
             title_parts.append(text[pos:])
             entry.title = _collapse(html.unescape("".join(title_parts)))
             yield entry
         elif dd_start is not None and dd_owner is not None:
             dd_owner.note = html.unescape(text[dd_start:]).strip()
+
+    def _list_tag(self, name: str, closing: bool) -> None:
+        """``<DL>`` opens the folder just named, ``</DL>`` closes one; neither is described by a ``<DD>``."""
+        if name == "dl" and closing:
+            if self.folders:
+                self.folders.pop()
+        elif name == "dl":
+            self.folders.append(self.pending_folder)
+            self.pending_folder = None
+        self.last = None
 
     def _entry(self, attrs: dict[str, str]) -> BookmarkEntry:
         entry = BookmarkEntry(url=attrs["href"].strip())

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from typing import TextIO
+from typing import Protocol
+
+
+class Output(Protocol):
+    """A management command's ``self.stderr`` (Django's ``OutputWrapper``)."""
+
+    def write(self, msg: str = "", style_func: object = None, ending: str | None = None) -> None: ...
+
+    def flush(self) -> None: ...
 
 
 class ProgressBar:
@@ -12,9 +19,9 @@ class ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self, label: str, stream: TextIO | None = None):
+    def __init__(self, label: str, stream: Output):
         self.label = label
-        self.stream = stream or sys.stderr
+        self.stream = stream
         self._last_draw = 0.0
 
     def update(self, done: int, total: int) -> None:
@@ -25,7 +32,6 @@ class ProgressBar:
         share = done / total if total else 1.0
         filled = int(self.WIDTH * share)
         bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {share:4.0%} {done:,}/{total:,}")
-        if done >= total:
-            self.stream.write("\n")
+        line = f"\r{self.label} [{bar}] {share:4.0%} {done:,}/{total:,}"
+        self.stream.write(line, ending="\n" if done >= total else "")
         self.stream.flush()

@@ -15,21 +15,31 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from slixmpp.exceptions import IqError, IqTimeout
+from slixmpp.stanza import Message
 
 from imgateway import messages
-
-if TYPE_CHECKING:
-    from imgateway.bot.client import GatewayBot
+from imgateway.bot.backlog import Backlog
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # archive results asked for at once
 
 
-async def catch_up(bot: GatewayBot) -> int:
+class Bot(Protocol):
+    """What catching up needs of ``GatewayBot``."""
+
+    backlog: Backlog
+    plugin: Any
+
+    def ignored(self, msg: Message) -> bool: ...
+
+    def take(self, msg: Message, archive_id: str, *, live: bool) -> None: ...
+
+
+async def catch_up(bot: Bot) -> int:
     """Hand every archived chat message since ``messages.catch_up_start()`` to the bot; how many were read."""
     since: datetime | None = await bot.backlog.call(messages.catch_up_start)
     if since is None:

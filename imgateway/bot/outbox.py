@@ -19,7 +19,7 @@ import contextlib
 import logging
 import random
 import time
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import redis
 import redis.asyncio as aioredis
@@ -28,9 +28,9 @@ from slixmpp import JID
 
 from bookmarks.fetching import finished
 from imgateway import confirmations
-
-if TYPE_CHECKING:
-    from imgateway.bot.client import GatewayBot
+from imgateway.bot.backlog import Backlog
+from imgateway.bot.config import GatewayConfig
+from imgateway.bot.pacing import Typing
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,20 @@ BATCH = 50  # entries read at once
 CLAIM_IDLE = 60.0  # seconds another consumer may hold an entry before it is taken over
 
 
-async def send_confirmations(bot: GatewayBot) -> None:
+class Bot(Protocol):
+    """What sending confirmations needs of ``GatewayBot``."""
+
+    config: GatewayConfig
+    backlog: Backlog
+    online: asyncio.Event
+    stopping: bool
+    typing: Typing
+    client_roster: Any
+
+    def reply_text(self, to: JID | str, text: str, state: str = "active") -> None: ...
+
+
+async def send_confirmations(bot: Bot) -> None:
     """Run while the bot runs: read the stream, send what is due; restart after an unexpected error."""
     client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=15)
     try:
@@ -56,7 +69,7 @@ async def send_confirmations(bot: GatewayBot) -> None:
             await client.aclose()
 
 
-async def _read_and_send(bot: GatewayBot, client: aioredis.Redis) -> None:
+async def _read_and_send(bot: Bot, client: aioredis.Redis) -> None:
     stream, consumer = finished.stream_name(), bot.config.resource
     await _create_group(client, stream)
     cursor, next_claim = "0", 0.0
@@ -86,7 +99,7 @@ async def _read_and_send(bot: GatewayBot, client: aioredis.Redis) -> None:
             cursor = "0"  # read what is left again after reconnecting
 
 
-async def _claim_abandoned(bot: GatewayBot, client: aioredis.Redis, stream: str, consumer: str) -> None:
+async def _claim_abandoned(bot: Bot, client: aioredis.Redis, stream: str, consumer: str) -> None:
     """Take over and send entries another consumer read and left unacknowledged for ``CLAIM_IDLE``."""
     start = "0-0"
     while bot.online.is_set():
@@ -101,7 +114,7 @@ async def _claim_abandoned(bot: GatewayBot, client: aioredis.Redis, stream: str,
             return
 
 
-async def _deliver(bot: GatewayBot, client: aioredis.Redis, stream: str, entries: list) -> None:
+async def _deliver(bot: Bot, client: aioredis.Redis, stream: str, entries: list) -> None:
     """Send the confirmations ``entries`` complete; record them sent; acknowledge and drop the entries.
 
     Stops early when the connection drops: what was not sent stays
@@ -128,7 +141,7 @@ async def _deliver(bot: GatewayBot, client: aioredis.Redis, stream: str, entries
         await client.xdel(stream, *handled)
 
 
-def _reply_address(bot: GatewayBot, full: str) -> str:
+def _reply_address(bot: Bot, full: str) -> str:
     """The resource that sent the link, or the bare JID when we know it is gone."""
     jid = JID(full)
     if jid.resource and jid.bare in bot.client_roster:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -24,14 +26,14 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist:
             raise CommandError(f"no user named {options['user']!r}") from None
         total = Bookmark.objects.filter(owner=user).count()
-        bar = ProgressBar("exporting", self.stderr._out)
-        # The raw stream: OutputWrapper.write() would add a newline to every chunk.
-        stdout = self.stdout._out
-        out = open(options["output"], "w", encoding="utf-8") if options["output"] else stdout  # noqa: SIM115
+        bar = ProgressBar("exporting", self.stderr)
+        out = open(options["output"], "w", encoding="utf-8") if options["output"] else None  # noqa: SIM115
+        # Chunks as they are: OutputWrapper.write() ends each with a newline unless told otherwise.
+        write = out.write if out is not None else functools.partial(self.stdout.write, ending="")
         try:
             done = 0
             for chunk in netscape.write(bookmark_entries(user)):
-                out.write(chunk)
+                write(chunk)
                 if chunk.startswith("<DT>"):
                     done += 1
                     if done % 500 == 0 or done == total:
@@ -39,5 +41,5 @@ class Command(BaseCommand):
             if total == 0:
                 bar.update(0, 0)
         finally:
-            if out is not stdout:
+            if out is not None:
                 out.close()

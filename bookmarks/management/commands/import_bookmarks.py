@@ -34,7 +34,7 @@ class Command(BaseCommand):
             entries = read_bookmark_file(options["file"].read_bytes())
         except (OSError, UnreadableFile) as exc:
             raise CommandError(str(exc)) from None
-        bar = ProgressBar("importing", self.stderr._out)
+        bar = ProgressBar("importing", self.stderr)
         result = services.import_bookmarks(
             user,
             entries,
