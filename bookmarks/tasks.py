@@ -6,7 +6,6 @@ from celery import shared_task
 from django.conf import settings
 
 from bookmarks import services
-from bookmarks.fetching.metadata import fetch_page_metadata
 from bookmarks.interchange import import_jobs
 
 MAX_RETRIES = 3
@@ -23,6 +22,10 @@ def fetch_metadata(self, bookmark_id: int) -> str:
     pool ignores Celery's time limits). A task delivered again after its
     worker died counts the lost attempt first (``services.begin_fetch``).
     """
+    # Loaded here, not at the top: every process that sends a task (the gateway, the web) imports this
+    # module through Celery, and the fetcher's parsers are the worker's alone.
+    from bookmarks.fetching.metadata import fetch_page_metadata
+
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     bookmark = services.begin_fetch(bookmark_id, redelivered=redelivered)
     if bookmark is None:

@@ -6,7 +6,6 @@ import os
 import shutil
 import socket
 import ssl
-import subprocess
 
 import pytest
 import redis
@@ -18,7 +17,7 @@ from devstack.processes import port_answers
 from imgateway.linking import link_verified
 from tests.conftest import free_port, make_user
 from tests.fixtures.celery import celery_subprocess_env, wait_for
-from tests.fixtures.prosody import REDIS_PREFIX, ChatUser, Gateway
+from tests.fixtures.prosody import REDIS_PREFIX, ChatUser, Gateway, send_with_go_sendxmpp
 
 
 @pytest.fixture
@@ -128,15 +127,8 @@ def test_go_sendxmpp_saves_a_link_over_starttls_through_the_make_run_stack(stack
     gateway = Gateway(stack.prosody, tmp_path / "gateway.log", env)
     try:
         gateway.start()
-        result = subprocess.run(
-            ["go-sendxmpp", "-u", demo_jid, "-p", demo_password, "-j", stack.prosody.address, "-n", stack.bot_jid],
-            input="https://example.com/over-starttls #tls",
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        )
-        assert result.returncode == 0, result.stderr
+        link = "https://example.com/over-starttls #tls"
+        send_with_go_sendxmpp(demo_jid, demo_password, stack.prosody.address, stack.bot_jid, link, tmp_path)
         saved = wait_for(lambda: list(Bookmark.objects.filter(owner=user)), bool)
     finally:
         gateway.stop()

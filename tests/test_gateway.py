@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import time
 
 import pytest
@@ -20,7 +19,7 @@ from imgateway.bot import outbox
 from imgateway.models import ChatSave, LinkCode, LinkedJid
 from tests.conftest import bookmark_writes_blocked, make_bookmark, make_user
 from tests.fixtures.celery import wait_for
-from tests.fixtures.prosody import linked_person
+from tests.fixtures.prosody import linked_person, send_with_go_sendxmpp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -164,15 +163,8 @@ def test_the_bot_approves_a_subscription_and_shows_its_status(gateway, chat_user
 @pytest.mark.skipif(shutil.which("go-sendxmpp") is None, reason="go-sendxmpp is not installed")
 def test_a_url_sent_from_go_sendxmpp_is_saved(gateway, chat_user, prosody, tmp_path):
     user, person = linked_person(chat_user, connect=False)
-    result = subprocess.run(
-        ["go-sendxmpp", "-u", person.jid, "-p", person.password, "-j", prosody.address, "-n", gateway.jid],
-        input="https://example.com/from-go #cli",
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert result.returncode == 0, result.stderr
+    body = "https://example.com/from-go #cli"
+    send_with_go_sendxmpp(person.jid, person.password, prosody.address, gateway.jid, body, tmp_path)
     saved = wait_for(bookmarks_of(user), bool)
     assert saved[0].url == "https://example.com/from-go"
     assert [t.name for t in saved[0].tags.all()] == ["cli"]
@@ -271,16 +263,21 @@ def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(gateway, c
     assert client.xpending(finished.stream_name(), outbox.GROUP)["pending"] == 0
 
 
+def killed_with_the_save_in_hand(gateway, person, url: str) -> None:
+    """``person`` sends ``url``; the gateway is SIGKILLed while its save waits for a lock the test holds."""
+    with bookmark_writes_blocked():
+        person.send(gateway.jid, url)
+        # "composing": the server delivered it and the gateway's save waits for the lock.
+        person.wait_for_message(lambda m: m.chat_state == "composing")
+        gateway.kill()
+
+
 def test_a_message_received_but_not_saved_when_the_gateway_is_killed_is_saved_once_after_restart(
     gateway, chat_user, celery_worker, page_server
 ):
     user, person = linked_person(chat_user)
     url = page_server.route("/in-flight", body="<title>In flight</title>")
-    with bookmark_writes_blocked():
-        person.send(gateway.jid, url)
-        # "composing": Prosody delivered it and the gateway's save waits for the lock.
-        person.wait_for_message(lambda m: m.chat_state == "composing")
-        gateway.kill()
+    killed_with_the_save_in_hand(gateway, person, url)
     assert bookmarks_of(user)() == []
     gateway.start()  # it catches up from the server's archive; the server's own copy is recognised
     person.wait_for_message(lambda m: m.body.startswith("Saved: In flight"))
@@ -300,10 +297,7 @@ def test_a_message_in_hand_when_the_gateway_dies_is_caught_up_from_the_archive_u
     """Under another resource the server keeps its own copy with the dead, hibernating session: the archive has it."""
     user, person = linked_person(chat_user)
     url = page_server.route("/in-hand", body="<title>In hand</title>")
-    with bookmark_writes_blocked():
-        person.send(gateway.jid, url)
-        person.wait_for_message(lambda m: m.chat_state == "composing")
-        gateway.kill()
+    killed_with_the_save_in_hand(gateway, person, url)
     gateway.env["XMPP_RESOURCE"] = "favsite-standby"
     gateway.start()
     assert person.wait_for_message(lambda m: m.body.startswith("Saved")).body == f"Saved: In hand\n{url}"

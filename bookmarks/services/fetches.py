@@ -75,8 +75,8 @@ def begin_fetch(bookmark_id: int, *, redelivered: bool = False) -> Bookmark | No
     with transaction.atomic():
         if not pending.update(fetch_attempts=F("fetch_attempts") + 1, updated_at=now):
             return None
-        bookmark = pending.get()
-        if bookmark.fetch_attempts >= settings.FETCH_MAX_ATTEMPTS:
+        bookmark = pending.first()
+        if bookmark is not None and bookmark.fetch_attempts >= settings.FETCH_MAX_ATTEMPTS:
             _give_up(pending, bookmark.fetch_attempts, now)
             return None
     return bookmark

@@ -132,6 +132,8 @@ def _insert_new(saves: list[PreparedSave]) -> tuple[dict[tuple[int, str], Bookma
         for save in saves:
             if save.key not in known and save.key not in new:
                 new[save.key] = save.bookmark
+        if not new:
+            return known, []
         try:
             with transaction.atomic():
                 Bookmark.objects.bulk_create(list(new.values()))

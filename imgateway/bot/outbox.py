@@ -130,12 +130,12 @@ async def _deliver(bot: Bot, client: aioredis.Redis, stream: str, entries: list)
     sent = []
     for confirmation in due:
         if not bot.online.is_set():
-            return
+            break
         bot.reply_text(_reply_address(bot, confirmation.to), confirmation.body, bot.typing.finished(confirmation.to))
         sent.append(confirmation.save_id)
     if sent:
         await bot.backlog.call(confirmations.mark_sent, sent)
-    if read and bot.online.is_set():
+    if read and len(sent) == len(due) and bot.online.is_set():
         handled = [entry_id for entry_id, _fields in read]
         await client.xack(stream, GROUP, *handled)
         await client.xdel(stream, *handled)
