@@ -3,11 +3,13 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookmarks import services
 from bookmarks.models import Bookmark, Tag
-from bookmarks.web.views.pages import PAGE_SIZE
+from bookmarks.web.views.pages import LIVE_LIMIT, PAGE_SIZE
 from tests.conftest import make_bookmark
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +137,44 @@ def test_list_queries_do_not_grow_with_filters_and_bookmarks(alice_client, user,
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
             alice_client.get(url)
+
+
+def make_bookmarks_of_every_kind(user, start: int, stop: int) -> None:
+    """Bookmarks numbered ``start`` to ``stop - 1``: pending, failed with a reason, from chat, with
+    a note and a description, each with a shared tag and one of its own."""
+    kinds = [
+        {"status": Bookmark.Status.PENDING, "source": Bookmark.Source.IM},
+        {"status": Bookmark.Status.FAILED, "fetch_error": "HTTP 404"},
+        {"status": Bookmark.Status.OK, "page_title": "Fetched title", "description": "What the page says."},
+        {"status": Bookmark.Status.OK, "note": "first line\nsecond line"},
+    ]
+    for number in range(start, stop):
+        make_bookmark(user, f"https://example.com/{number}", tags=f"shared t{number}", **kinds[number % len(kinds)])
+
+
+def queries_of(client, url: str, **params: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("url", ["/bookmarks/", "/bookmarks/?tag=shared", "/bookmarks/?q=example"])
+def test_the_list_page_makes_the_same_number_of_queries_for_3_and_50_bookmarks(alice_client, user, url):
+    make_bookmarks_of_every_kind(user, 0, 3)
+    with_3 = queries_of(alice_client, url)
+    make_bookmarks_of_every_kind(user, 3, PAGE_SIZE)
+    assert alice_client.get(url).content.decode().count('<li class="bookmark ') == PAGE_SIZE
+    assert queries_of(alice_client, url) == with_3
+
+
+def test_the_live_endpoint_makes_the_same_number_of_queries_for_3_and_50_changed_bookmarks(alice_client, user):
+    since = (timezone.now() - timedelta(seconds=1)).isoformat()
+    make_bookmarks_of_every_kind(user, 0, 3)
+    with_3 = queries_of(alice_client, "/bookmarks/live/", since=since)
+    make_bookmarks_of_every_kind(user, 3, LIVE_LIMIT)
+    assert len(alice_client.get("/bookmarks/live/", {"since": since}).json()["items"]) == LIVE_LIMIT
+    assert queries_of(alice_client, "/bookmarks/live/", since=since) == with_3
 
 
 def test_dates_follow_the_browsers_time_zone(alice_client, user):
