@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -23,7 +24,7 @@ from bookmarks.models import Bookmark, Tag
 from bookmarks.search import with_tags_matching
 from bookmarks.web.access import owned_bookmark
 from bookmarks.web.forms import BookmarkForm, BulkActionForm
-from bookmarks.web.list_items import render_items
+from bookmarks.web.listing import list_items
 from bookmarks.web.paging import paginate_bookmarks
 
 PAGE_SIZE = 50
@@ -51,8 +52,9 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
     tags = list(Tag.objects.filter(owner=request.user)[: SIDEBAR_TAGS + 1])
     context = {
         "page": page,
-        "items": render_items(request, page.object_list, request.get_full_path()),
+        "items": list_items(page.object_list),
         "list_url": reverse("bookmarks:list"),
+        "next_path": request.get_full_path(),
         "query": query,
         "tag_name": tag_name,
         "tags": tags[:SIDEBAR_TAGS],
@@ -80,10 +82,15 @@ def bookmark_live(request: HttpRequest) -> JsonResponse:
     back = request.GET.get("from", "")
     list_url = reverse("bookmarks:list")
     back = back if back.startswith(list_url) else list_url
-    changed = list(reversed(changed))
+    template = get_template("bookmarks/item.html")
+    context = {"list_url": list_url, "next_path": back}
     items = [
-        {"id": bookmark.pk, "version": bookmark.updated_at.isoformat(), "html": html}
-        for bookmark, html in zip(changed, render_items(request, changed, back), strict=True)
+        {
+            "id": item.bookmark.pk,
+            "version": item.bookmark.updated_at.isoformat(),
+            "html": template.render({**context, "item": item}, request),
+        }
+        for item in list_items(reversed(changed))
     ]
     cursor = max(timezone.now() - LIVE_OVERLAP, since)
     return JsonResponse({"since": cursor.isoformat(), "items": items})

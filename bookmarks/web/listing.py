@@ -1,0 +1,86 @@
+"""What the list page and its live updates show of each bookmark, as plain data.
+
+``templates/bookmarks/item.html`` makes the HTML of a ``ListItem`` and
+escapes every value in it. A page has 50 items, and per item the template's
+``{% url %}`` and ``|date`` tags cost more than all the page's queries
+(docs/PERFORMANCE.md), so the links and dates are worked out here instead:
+the URL shapes and date formats once per page, each day's short date once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
+
+from bookmarks.models import Bookmark
+
+# An id no bookmark has, reversed once to learn where ids go in a URL.
+_MARKER_ID = 2147483647
+
+
+@dataclass(frozen=True)
+class ListItem:
+    bookmark: Bookmark
+    title: str
+    tag_names: list[str]
+    # When it was added, in the active time zone: ISO 8601, long and short in the active language.
+    added_iso: str
+    added_long: str
+    added_short: str
+    edit_url: str
+    delete_url: str
+    refresh_url: str
+
+
+def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
+    """The item of each bookmark, in the active language and time zone. One query reads all their tag names."""
+    bookmarks = list(bookmarks)
+    tag_names = _tag_names([bookmark.pk for bookmark in bookmarks])
+    edit, delete, refresh = (_url_shape(name) for name in ("bookmarks:edit", "bookmarks:delete", "bookmarks:refresh"))
+    long_format, short_format = get_format("DATETIME_FORMAT"), get_format("DATE_FORMAT")
+    short_dates: dict[date, str] = {}  # many items share a day
+    items = []
+    for bookmark in bookmarks:
+        added, pk = timezone.localtime(bookmark.added_at), bookmark.pk
+        day = added.date()
+        if day not in short_dates:
+            short_dates[day] = dateformat.format(added, short_format)
+        items.append(
+            ListItem(
+                bookmark=bookmark,
+                title=bookmark.display_title,
+                tag_names=tag_names.get(pk, []),
+                added_iso=added.isoformat(),
+                added_long=dateformat.format(added, long_format),
+                added_short=short_dates[day],
+                edit_url=f"{edit[0]}{pk}{edit[1]}",
+                delete_url=f"{delete[0]}{pk}{delete[1]}",
+                refresh_url=f"{refresh[0]}{pk}{refresh[1]}",
+            )
+        )
+    return items
+
+
+def _tag_names(bookmark_ids: list[int]) -> dict[int, list[str]]:
+    """Each bookmark's tag names in the tags' order. (Plain values: Tag instances cost more Python than the query.)"""
+    links = (
+        Bookmark.tags.through.objects.filter(bookmark_id__in=bookmark_ids)
+        .order_by(Lower("tag__name"))
+        .values_list("bookmark_id", "tag__name")
+    )
+    names: dict[int, list[str]] = {}
+    for bookmark_id, name in links:
+        names.setdefault(bookmark_id, []).append(name)
+    return names
+
+
+def _url_shape(name: str) -> tuple[str, str]:
+    """The URL of ``name`` for a bookmark id, as (before the id, after the id)."""
+    before, _, after = reverse(name, args=[_MARKER_ID]).partition(str(_MARKER_ID))
+    return before, after
