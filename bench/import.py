@@ -123,7 +123,7 @@ def run_backend(database_url: str, file: Path, naive: int) -> None:
     reimport_s, reimport_cpu = time.perf_counter() - t0, time.process_time() - c0
     assert again.updated == len(entries), again
 
-    out = Path(tempfile.mkdtemp()) / "export.html"
+    out = file.parent / "export.html"
     t0, c0 = time.perf_counter(), time.process_time()
     call_command("export_bookmarks", user="bulk", output=str(out), stderr=open(os.devnull, "w"))  # noqa: SIM115
     export_s, export_cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -174,13 +174,15 @@ def main() -> None:
         run_backend(args.child[0], Path(args.child[1]), args.naive)
         return
 
-    workdir = Path(tempfile.mkdtemp(prefix="favsite-bench-"))
-    file = workdir / "bookmarks.html"
-    make_file(file, args.count, args.chinese)
-    print(f"file: {args.count:,} bookmarks, {args.chinese:.0%} Chinese, {file.stat().st_size / 1e6:.1f} MB")
-    for label, url in backend_urls(args.backends, workdir, "favsite_bench"):
-        print(label)
-        subprocess.run([sys.executable, __file__, "--naive", str(args.naive), "--child", url, str(file)], check=True)
+    with tempfile.TemporaryDirectory(prefix="favsite-bench-") as tmp:
+        workdir = Path(tmp)
+        file = workdir / "bookmarks.html"
+        make_file(file, args.count, args.chinese)
+        print(f"file: {args.count:,} bookmarks, {args.chinese:.0%} Chinese, {file.stat().st_size / 1e6:.1f} MB")
+        child = [sys.executable, __file__, "--naive", str(args.naive), "--child"]
+        for label, url in backend_urls(args.backends, workdir, "favsite_bench"):
+            print(label)
+            subprocess.run([*child, url, str(file)], check=True)
 
 
 if __name__ == "__main__":
