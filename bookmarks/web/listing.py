@@ -5,6 +5,7 @@ escapes every value in it. A page has 50 items, and per item the template's
 ``{% url %}`` and ``|date`` tags cost more than all the page's queries
 (docs/PERFORMANCE.md), so the links and dates are worked out here instead:
 the URL shapes and date formats once per page, each day's short date once.
+The fixed words of an item are translated once per page too (``item_labels``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
+from django.utils.translation import gettext
 
 from bookmarks.models import Bookmark
 
@@ -65,6 +67,18 @@ def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
             )
         )
     return items
+
+
+def item_labels() -> dict[str, str]:
+    """The words every item shows, in the active language."""
+    return {
+        "from_chat": gettext("from chat"),
+        "pending": gettext("title on its way"),
+        "failed": gettext("title not found"),
+        "edit": gettext("Edit"),
+        "delete": gettext("Delete"),
+        "refresh": gettext("Refresh title"),
+    }
 
 
 def _tag_names(bookmark_ids: list[int]) -> dict[int, list[str]]:

@@ -24,7 +24,7 @@ from bookmarks.models import Bookmark, Tag
 from bookmarks.search import with_tags_matching
 from bookmarks.web.access import owned_bookmark
 from bookmarks.web.forms import BookmarkForm, BulkActionForm
-from bookmarks.web.listing import list_items
+from bookmarks.web.listing import item_labels, list_items
 from bookmarks.web.paging import paginate_bookmarks
 
 PAGE_SIZE = 50
@@ -53,6 +53,7 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "items": list_items(page.object_list),
+        "labels": item_labels(),
         "list_url": reverse("bookmarks:list"),
         "next_path": request.get_full_path(),
         "query": query,
@@ -83,7 +84,7 @@ def bookmark_live(request: HttpRequest) -> JsonResponse:
     list_url = reverse("bookmarks:list")
     back = back if back.startswith(list_url) else list_url
     template = get_template("bookmarks/item.html")
-    context = {"list_url": list_url, "next_path": back}
+    context = {"list_url": list_url, "next_path": back, "labels": item_labels()}
     items = [
         {
             "id": item.bookmark.pk,
