@@ -2,7 +2,7 @@
 
 ``templates/bookmarks/item.html`` makes the HTML of a ``ListItem`` and
 escapes every value in it. A page has 50 items, and per item the template's
-``{% url %}`` and ``|date`` tags cost more than all the page's queries
+``{% url %}`` and ``|date`` tags cost about as much as all the page's queries
 (docs/PERFORMANCE.md), so the links and dates are worked out here instead:
 the URL shapes and date formats once per page, each day's short date once.
 The fixed words of an item are translated once per page too (``item_labels``).
