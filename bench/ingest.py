@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -442,6 +443,7 @@ def main() -> None:
 
             connections.close_all()
         databases.close()
+    shutil.rmtree(tmp, ignore_errors=True)  # kept when the run failed: processes.log says why
 
 
 def _stage_rates(marker: str) -> None:

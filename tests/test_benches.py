@@ -6,8 +6,6 @@ PostgreSQL server (the benches create and drop their own). They get only
 loopback addresses for PostgreSQL and Redis. What is checked is that a bench
 finishes and prints its figures; the figures themselves are never judged here
 (timings belong to bench/, docs/PERFORMANCE.md).
-
-bench/ingest.py is not run here yet.
 """
 
 from __future__ import annotations
@@ -104,3 +102,14 @@ def test_the_fetch_bench_fetches_every_bookmark_and_prints_the_throughput(backen
 def test_the_extract_bench_prints_ours_against_beautifulsoup():
     output = run_bench("extract.py", "--pages", "2", "--rounds", "1", "--baseline-rounds", "1")
     assert re.search(rf"median per page: ours {NUMBER} ms, .* BeautifulSoup\(html.parser\) {NUMBER} ms", output), output
+
+
+def test_the_ingest_bench_saves_and_confirms_every_message_and_prints_the_rates(backend):
+    extra = ["--postgres"] if backend == "postgres" else []
+    output = run_bench(
+        "ingest.py", "--messages", "20", "--users", "2", "--latency-rate", "5", "--latency-seconds", "1",
+        "--worker-processes", "1", "--workers", "4", *extra,
+    )  # fmt: skip
+    assert re.search(r"gateway, flat out +sent +20 +answered +20 ", output), output
+    assert re.search(rf"CPU ms per URL: gateway {NUMBER} ", output), output
+    assert re.search(rf"gateway memory after 20 messages: {NUMBER} MB RSS", output), output

@@ -71,7 +71,7 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
 def bookmark_live(request: HttpRequest) -> JsonResponse:
     """What changed since ``since`` on the list page: new bookmarks and arrived titles.
 
-    The page polls this every second (a few lines of plain JS in list.html)
+    The page polls this every second (static/js/list.js)
     and replaces or prepends the items by id. The cursor steps back a little,
     so a row committed late with an older ``updated_at`` is not missed; the
     page skips items whose version it already shows.
