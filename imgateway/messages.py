@@ -27,14 +27,13 @@ from django.db import (
     connection,
     transaction,
 )
-from django.db.models import Max
 from django.utils import timezone, translation
 from slixmpp import JID
 from slixmpp.jid import InvalidJID
 
 from bookmarks.preferences import speaking_to
 from imgateway import commands, linking, saving
-from imgateway.models import LinkedJid, ReceivedMessage
+from imgateway.models import ArchiveMark, LinkedJid, ReceivedMessage
 from imgateway.parsing import Command, Save, parse_message
 
 log = logging.getLogger(__name__)
@@ -44,8 +43,8 @@ log = logging.getLogger(__name__)
 # message is bad: the message is kept and saved later, never answered "failed".
 UNAVAILABLE = (OperationalError, InterfaceError)
 CONNECTION_CHECK_SECONDS = 30.0
-# Catching up starts this long before the newest message handled: the ones in
-# hand when the gateway stopped came a little before it.
+# Catching up starts this long before the bot's archive mark: room for the
+# server's clock to be behind ours, and for a connection that died unnoticed.
 CATCH_UP_MARGIN = timedelta(minutes=10)
 
 
@@ -188,7 +187,10 @@ def _handle_batch(batch: list[Incoming]) -> list[Reply | Exception]:
                 outcomes[index] = _run_alone(routed)
                 links.forget(routed.bare)
         _save_together(group, outcomes)
-        _record_received(answered)
+        try:
+            _record_received(answered)
+        except UNAVAILABLE:  # what committed above stands; these only risk being answered twice
+            log.warning("could not record %d answered messages as received", len(answered), exc_info=True)
     return outcomes  # type: ignore[return-value]  # every slot is filled
 
 
@@ -261,6 +263,11 @@ def _save_together(group: list[tuple[int, _Job]], outcomes: list) -> None:
                 transaction.on_commit(lambda: committed.append(True))
             elif not connection.needs_rollback:
                 committed.append(True)
+    except UNAVAILABLE as exc:  # the database, not a message: each alone would wait for it again
+        log.warning("the database failed for a batch of %d saves", len(group), exc_info=True)
+        for index, _job in group:
+            outcomes[index] = exc
+        return
     except Exception as exc:
         log.warning("a batch of %d saves failed; saving each alone", len(group), exc_info=True)
         if isinstance(exc, DatabaseError):
@@ -369,14 +376,22 @@ def forget_received_messages() -> int:
     return deleted
 
 
-def catch_up_start() -> datetime | None:
-    """Where catching up from the archive starts: a little before the newest message handled, within the window.
+def catch_up_start(bot_jid: str) -> datetime | None:
+    """Where catching up from the archive starts: ``CATCH_UP_MARGIN`` before the bot's mark, within the window.
 
-    Messages older than ``XMPP_CATCH_UP_HOURS`` are not read again (0 turns
-    catching up off); with nothing handled yet, the whole window is read.
+    Without a mark (this bot account's first session, or the first since an
+    upgrade) nothing older is read: the mark is set to now. ``XMPP_CATCH_UP_HOURS``
+    0 turns catching up off.
     """
     if settings.XMPP_CATCH_UP_HOURS <= 0:
         return None
-    earliest = timezone.now() - timedelta(hours=settings.XMPP_CATCH_UP_HOURS)
-    newest = ReceivedMessage.objects.aggregate(newest=Max("received_at"))["newest"]
-    return earliest if newest is None else max(earliest, newest - CATCH_UP_MARGIN)
+    now = timezone.now()
+    mark, created = ArchiveMark.objects.get_or_create(jid=bot_jid, defaults={"handled_before": now})
+    if created:
+        return None
+    return max(now - timedelta(hours=settings.XMPP_CATCH_UP_HOURS), mark.handled_before - CATCH_UP_MARGIN)
+
+
+def mark_handled_before(bot_jid: str, moment: datetime) -> None:
+    """Every message archived for the bot before ``moment`` was handled (the bot was online, nothing in hand)."""
+    ArchiveMark.objects.filter(jid=bot_jid, handled_before__lt=moment).update(handled_before=moment)

@@ -116,3 +116,18 @@ class ReceivedMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.archive_id} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class ArchiveMark(models.Model):
+    """How far the gateway of one bot account has handled its server's message archive.
+
+    Every message the server archived for ``jid`` before ``handled_before``
+    was handled. The gateway moves it on while it is online with nothing in
+    hand, and catches up from a little before it after a restart.
+    """
+
+    jid = models.CharField(max_length=3071, unique=True)  # the bot's bare JID
+    handled_before = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.jid}: {self.handled_before:%Y-%m-%d %H:%M:%S}"

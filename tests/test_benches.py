@@ -101,7 +101,9 @@ def test_the_fetch_bench_fetches_every_bookmark_and_prints_the_throughput(backen
 
 def test_the_extract_bench_prints_ours_against_beautifulsoup():
     output = run_bench("extract.py", "--pages", "2", "--rounds", "1", "--baseline-rounds", "1")
-    assert re.search(rf"median per page: ours {NUMBER} ms, .* BeautifulSoup\(html.parser\) {NUMBER} ms", output), output
+    median = rf"median per page \(\d+ pages\): ours {NUMBER} ms, .* BeautifulSoup\(html.parser\) {NUMBER} ms"
+    assert re.search(median, output), output
+    assert re.search(rf"400 KB script before the title: ours {NUMBER} ms, linkding-style {NUMBER} ms", output), output
 
 
 def test_the_ingest_bench_saves_and_confirms_every_message_and_prints_the_rates(backend):

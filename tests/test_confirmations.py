@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from bookmarks import preferences, services
@@ -51,7 +52,9 @@ def send(body: str) -> list[Bookmark]:
 
 def test_a_chat_links_finished_fetch_is_named_on_the_stream_after_it_committed(alice):
     (bookmark,) = send("https://example.com/a")
-    fetched(bookmark, "Page A")
+    with transaction.atomic():
+        fetched(bookmark, "Page A")
+        assert named_on_the_stream() == []  # the gateway must find the result when it reads the entry
     assert named_on_the_stream() == [{"bookmarks": str(bookmark.pk)}]
 
 

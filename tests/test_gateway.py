@@ -15,7 +15,7 @@ import pytest
 from bookmarks import preferences
 from bookmarks.fetching import finished
 from bookmarks.models import Bookmark
-from imgateway.bot import outbox
+from imgateway.bot import catchup, outbox
 from imgateway.models import ChatSave, LinkCode, LinkedJid
 from tests.conftest import bookmark_writes_blocked, make_bookmark, make_user
 from tests.fixtures.celery import wait_for
@@ -303,6 +303,31 @@ def test_a_message_in_hand_when_the_gateway_dies_is_caught_up_from_the_archive_u
     assert person.wait_for_message(lambda m: m.body.startswith("Saved")).body == f"Saved: In hand\n{url}"
     assert [row.url for row in bookmarks_of(user)()] == [url]
     assert "caught up from the archive: 1 messages" in gateway.log()
+
+
+def test_links_sent_while_the_gateway_was_stopped_are_all_saved_past_the_rate_limit(gateway, chat_user):
+    """The server keeps them (offline storage) and hands them over in one burst: no "slow down" for that."""
+    user, person = linked_person(chat_user)
+    gateway.stop()
+    gateway.env["XMPP_RATE_BURST"] = "3"
+    for number in range(6):
+        person.send(gateway.jid, f"https://example.com/kept/{number}")
+    gateway.start()
+    assert len(wait_for(bookmarks_of(user), lambda rows: len(rows) == 6)) == 6
+    assert not any(body.startswith("Slow down") for body in person.bodies())
+
+
+def test_catching_up_reads_every_page_of_the_archive(gateway, chat_user):
+    """Under a new resource only the archive has what was sent while the gateway was dead: more than a page of it."""
+    user, person = linked_person(chat_user)
+    assert person.reply_to(gateway, "tags").startswith("You have no tags")
+    gateway.kill()
+    for number in range(catchup.PAGE_SIZE + 5):
+        person.send(gateway.jid, f"https://example.com/while-dead/{number}")
+    gateway.env["XMPP_RESOURCE"] = "favsite-after"
+    gateway.start()
+    saved = wait_for(bookmarks_of(user), lambda rows: len(rows) == catchup.PAGE_SIZE + 5, timeout=60)
+    assert len({row.url for row in saved}) == catchup.PAGE_SIZE + 5
 
 
 def test_a_person_who_chose_chinese_is_answered_in_chinese(gateway, chat_user):

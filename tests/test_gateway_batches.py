@@ -10,7 +10,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from bookmarks.models import Bookmark
@@ -22,10 +22,11 @@ from imgateway.messages import (
     Incoming,
     catch_up_start,
     handle_messages,
+    mark_handled_before,
     record_dropped,
     slow_down_notice,
 )
-from imgateway.models import ChatSave, LinkedJid, ReceivedMessage
+from imgateway.models import ArchiveMark, ChatSave, LinkedJid, ReceivedMessage
 from imgateway.tasks import resend_confirmations
 from tests.conftest import bookmark_writes_blocked, live_database_url, make_bookmark
 
@@ -177,15 +178,42 @@ def test_the_sweep_forgets_messages_received_before_the_catch_up_window(alice, s
     assert ReceivedMessage.objects.count() == 1
 
 
+BOT = "bot@example.org"
+
+
 @pytest.mark.django_db(transaction=True)
-def test_catching_up_starts_a_little_before_the_newest_message_handled(alice, settings):
+def test_a_bot_accounts_first_session_reads_nothing_older_from_the_archive(settings):
     settings.XMPP_CATCH_UP_HOURS = 24
-    assert timezone.now() - catch_up_start() > timedelta(hours=23)  # nothing handled yet: the whole window
-    handle_messages([message("help")])
-    newest = ReceivedMessage.objects.get().received_at
-    assert catch_up_start() == newest - timedelta(minutes=10)
+    assert catch_up_start(BOT) is None  # nor after an upgrade: no mark yet, so no replay of old commands
+    assert timezone.now() - ArchiveMark.objects.get(jid=BOT).handled_before < timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_catching_up_starts_ten_minutes_before_the_archive_mark(settings):
+    settings.XMPP_CATCH_UP_HOURS = 24
+    catch_up_start(BOT)
+    mark = timezone.now() - timedelta(hours=2)
+    ArchiveMark.objects.update(handled_before=mark)
+    assert catch_up_start(BOT) == mark - timedelta(minutes=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_catching_up_reads_no_further_back_than_its_window(settings):
+    settings.XMPP_CATCH_UP_HOURS = 1
+    catch_up_start(BOT)
+    ArchiveMark.objects.update(handled_before=timezone.now() - timedelta(days=3))
+    assert timezone.now() - catch_up_start(BOT) < timedelta(hours=1, minutes=1)
     settings.XMPP_CATCH_UP_HOURS = 0
-    assert catch_up_start() is None
+    assert catch_up_start(BOT) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_archive_mark_only_moves_forward(settings):
+    catch_up_start(BOT)
+    later, earlier = timezone.now() + timedelta(minutes=5), timezone.now() - timedelta(minutes=5)
+    mark_handled_before(BOT, later)
+    mark_handled_before(BOT, earlier)
+    assert ArchiveMark.objects.get(jid=BOT).handled_before == later
 
 
 def test_the_slow_down_notice_says_the_message_was_not_saved():
@@ -311,6 +339,24 @@ def test_a_save_that_times_out_on_a_locked_database_is_kept_for_later_not_answer
         outcomes = handle_messages([message("https://example.com/waits"), message("https://example.com/waits-too")])
     assert all(isinstance(outcome, DatabaseUnavailable) for outcome in outcomes)
     assert not Bookmark.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_on_a_locked_database_waits_for_the_lock_once_per_try_not_once_per_message(alice, short_lock_wait):
+    waits: list[str] = []
+
+    def count_lock_timeouts(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        except OperationalError:
+            waits.append(sql)
+            raise
+
+    batch = [message(f"https://example.com/waits/{n}") for n in range(5)]
+    with bookmark_writes_blocked(), connection.execute_wrapper(count_lock_timeouts):
+        outcomes = handle_messages(batch)
+    assert all(isinstance(outcome, DatabaseUnavailable) for outcome in outcomes)
+    assert len(waits) == 2  # the batch, then the batch once more on a new connection
 
 
 # -- the backlog ------------------------------------------------------------------

@@ -134,12 +134,12 @@ def _insert_new(saves: list[PreparedSave]) -> tuple[dict[tuple[int, str], Bookma
                 new[save.key] = save.bookmark
         if not new:
             return known, []
+        for bookmark in new.values():
+            bookmark.pk = None  # from an insert a rolled-back transaction undid (the caller tries again)
         try:
             with transaction.atomic():
                 Bookmark.objects.bulk_create(list(new.values()))
         except IntegrityError:  # a concurrent save inserted one of these URLs: look again
-            for bookmark in new.values():
-                bookmark.pk = None
             continue
         return known | new, list(new.values())
     raise IntegrityError("could not save these links: concurrent saves kept inserting them first")

@@ -114,4 +114,4 @@ class Backlog(Generic[T]):
     def close(self) -> None:
         self.task.cancel()
         self.executor.submit(connections.close_all)
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor.shutdown(wait=True)  # calls queued already (a confirmation recorded as sent) still run

@@ -1,14 +1,18 @@
 """Catching up after a restart: the messages sent to the bot while it was away, from the server's archive.
 
-The server acknowledges a message to its sender when it hands it to the
-gateway, not when the gateway has saved it; a gateway that dies in between
-would lose it. Every message the server archives (XEP-0313, Prosody's
+The server considers a message delivered when it hands it to the gateway,
+not when the gateway has saved it; a gateway that dies in between would
+lose it. Every message the server archives (XEP-0313, Prosody's
 ``mod_mam``) carries the archive's id (XEP-0359), and the gateway records
 the ids it handled in the transaction of their effect
-(``imgateway.messages``). On every new session it reads the archive from a
-little before the last message it handled and handles, like a live one,
-each message whose id it has not recorded. A copy delivered again by the
-server (offline storage, stream resumption) is recognised by the same id.
+(``imgateway.messages``). It also keeps a mark (``ArchiveMark``): everything
+archived before it was handled, moved on while the bot is online with
+nothing in hand (``GatewayBot.keep_archive_mark``). On every new session
+it reads the archive from a little before the mark, a page at a time, and
+handles like a live one each message whose id it has not recorded. A
+catch-up cut short (the connection drops, the gateway is killed) leaves the
+mark where it was, so the next session reads the same messages again and
+skips the ones handled by their ids.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 from datetime import datetime
 from typing import Any, Protocol
 
+from slixmpp import JID
 from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.stanza import Message
 
@@ -33,26 +38,36 @@ class Bot(Protocol):
 
     backlog: Backlog
     plugin: Any
+    boundjid: JID
 
     def ignored(self, msg: Message) -> bool: ...
 
     def take(self, msg: Message, archive_id: str, *, live: bool) -> None: ...
 
 
-async def catch_up(bot: Bot) -> int:
-    """Hand every archived chat message since ``messages.catch_up_start()`` to the bot; how many were read."""
-    since: datetime | None = await bot.backlog.call(messages.catch_up_start)
+async def catch_up(bot: Bot) -> bool:
+    """Hand every archived chat message since ``messages.catch_up_start`` to the bot; whether all was read."""
+    since: datetime | None = await bot.backlog.call(messages.catch_up_start, bot.boundjid.bare)
     if since is None:
-        return 0
-    read = 0
-    try:
-        async for result in bot.plugin["xep_0313"].iterate(start=since, rsm={"max": PAGE_SIZE}):
+        return True
+    read, after = 0, None
+    while True:
+        rsm = {"max": PAGE_SIZE, **({"after": after} if after else {})}
+        try:
+            page = await bot.plugin["xep_0313"].retrieve(start=since, rsm=rsm)
+        except (IqError, IqTimeout) as exc:
+            log.warning("could not read the message archive (%s); the next session tries again", exc)
+            return False
+        results = page["mam"]["results"]
+        for result in results:
             await bot.backlog.below_mark.wait()  # a long absence is caught up at the database's pace
             msg = result["mam_result"]["forwarded"]["stanza"]
-            read += 1
             if not bot.ignored(msg):
                 bot.take(msg, result["mam_result"]["id"], live=False)
-    except (IqError, IqTimeout) as exc:
-        log.warning("could not read the message archive (%s): messages missed while away stay unread", exc)
+        read += len(results)
+        fin = page["mam_fin"]
+        after = fin["rsm"]["last"]
+        if fin["complete"] in ("true", "1", True) or not results or not after:
+            break
     log.info("caught up from the archive: %d messages since %s", read, since.isoformat(timespec="seconds"))
-    return read
+    return True

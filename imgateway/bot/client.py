@@ -16,7 +16,7 @@ import signal
 from typing import Any
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from slixmpp import JID, ClientXMPP
 from slixmpp.stanza import Message
@@ -33,7 +33,13 @@ from imgateway.messages import DatabaseUnavailable, Incoming, Reply
 log = logging.getLogger(__name__)
 
 PLUGINS = ("xep_0030", "xep_0059", "xep_0066", "xep_0085", "xep_0184", "xep_0198", "xep_0199", "xep_0313", "xep_0359")
+# A ping every minute while a session is up; 20 s without an answer ends it (the plugin starts and
+# stops the ping with each session).
+PLUGIN_CONFIG = {"xep_0199": {"keepalive": True, "interval": 60, "timeout": 20}}
+# While online with nothing in hand, the bot's archive mark moves on this often (seconds).
+MARK_EVERY = 30.0
 STANZA_ID = "{urn:xmpp:sid:0}stanza-id"
+DELAY = "{urn:xmpp:delay}delay"
 # Messages carrying another message (carbons, archive results, forwards) are never read as sent to us.
 FORWARD_NAMESPACES = ("urn:xmpp:carbons:2", "urn:xmpp:mam:2", "urn:xmpp:forward:0")
 
@@ -55,20 +61,22 @@ class GatewayBot(ClientXMPP):
         self.backlog: Backlog[Incoming] | None = None
         self.online = asyncio.Event()
         self.stopping = False
+        self.caught_up = False  # this session read the archive to its end
+        self.retrying = 0  # messages the database failed for, waiting to be tried again
+        self.reconnect_timer: asyncio.TimerHandle | None = None
         self.tasks: set[asyncio.Task] = set()
         # Subscription answers are ours to give (bounded for strangers).
         self.roster.auto_authorize = None
         self.roster.auto_subscribe = False
         for plugin in PLUGINS:
-            self.register_plugin(plugin)
+            self.register_plugin(plugin, PLUGIN_CONFIG.get(plugin))
         self.plugin["xep_0184"].auto_ack = False  # we answer receipts only for the messages we accept
         self.plugin["xep_0184"].auto_request = False
-        self.plugin["xep_0199"].enable_keepalive(interval=60, timeout=20)
         if config.tls == "off":
             # Loopback only (checked in GatewayConfig): SCRAM over a plain socket.
             self.plugin["feature_mechanisms"].unencrypted_scram = True
             self.plugin["feature_mechanisms"].unencrypted_plain = True
-        self.add_event_handler("connection_failed", self.on_connection_failed)
+        self.add_event_handler("reconnect_delay", self.on_reconnect_delay)
         self.add_event_handler("session_start", self.on_session_start)
         self.add_event_handler("session_resumed", self.on_session_resumed)
         self.add_event_handler("disconnected", self.on_disconnected)
@@ -91,20 +99,22 @@ class GatewayBot(ClientXMPP):
         )
         self.connect(self.config.host, self.config.port)
 
-    def on_connection_failed(self, reason: Any) -> None:
-        """slixmpp's own retries wait up to 5 minutes; ours at most 30 s, jittered so gateways do not retry in step."""
+    def on_reconnect_delay(self, wait: float) -> None:
+        """Every address failed; slixmpp waits longer after each round, up to 5 minutes. Ours: at most 30 s,
+        jittered so that gateways do not retry in step; each round tries every address again."""
         self.cancel_connection_attempt()
-        self.reconnect_later(f"connection failed ({reason})")
+        self.reconnect_later("could not connect")
 
     def reconnect_later(self, why: str) -> None:
-        if self.stopping:
-            return
+        if self.stopping or self.reconnect_timer is not None:
+            return  # one reconnection waiting at a time
         delay = self.backoff.next_delay()
         log.warning("%s; reconnecting in %.1f s", why, delay)
-        self.loop.call_later(delay, self.reconnect_now)
+        self.reconnect_timer = self.loop.call_later(delay, self.reconnect_now)
 
     def reconnect_now(self) -> None:
-        if not self.stopping and self.transport is None:
+        self.reconnect_timer = None
+        if not self.stopping and not self.is_connected() and not self.is_connecting():
             self.connect(self.config.host, self.config.port)
 
     async def on_session_start(self, _event: Any) -> None:
@@ -114,7 +124,14 @@ class GatewayBot(ClientXMPP):
         with contextlib.suppress(Exception):
             await self.get_roster(timeout=10)
         self.go_online()
-        self.spawn(catchup.catch_up(self))
+        for task in self.tasks:
+            if task.get_name() == "catch-up":
+                task.cancel()  # the last session's, cut short: this one reads from the mark again
+        self.caught_up = False
+        self.spawn(self.catch_up(), name="catch-up")
+
+    async def catch_up(self) -> None:
+        self.caught_up = await catchup.catch_up(self)
 
     async def on_session_resumed(self, _event: Any) -> None:
         self.backoff.reset()
@@ -127,6 +144,19 @@ class GatewayBot(ClientXMPP):
         self.online.set()
         if not any(task.get_name() == "outbox" for task in self.tasks):
             self.spawn(outbox.send_confirmations(self), name="outbox")
+        if not any(task.get_name() == "archive-mark" for task in self.tasks):
+            self.spawn(self.keep_archive_mark(), name="archive-mark")
+
+    async def keep_archive_mark(self) -> None:
+        """Move the archive mark on while online, caught up, with nothing in hand: all archived before is handled."""
+        while not self.stopping:
+            await asyncio.sleep(MARK_EVERY)
+            moment = timezone.now()
+            if self.online.is_set() and self.caught_up and not self.retrying and self.backlog.idle.is_set():
+                try:
+                    await self.backlog.call(messages.mark_handled_before, self.boundjid.bare, moment)
+                except Exception:  # the database is away: the mark stays, which only means reading more later
+                    log.warning("could not move the archive mark", exc_info=True)
 
     def spawn(self, coroutine: Any, name: str | None = None) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -147,8 +177,10 @@ class GatewayBot(ClientXMPP):
     async def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM: stop taking work, let the messages in hand be saved, say goodbye."""
         self.stopping = True
+        if self.reconnect_timer is not None:
+            self.reconnect_timer.cancel()
         for task in list(self.tasks):
-            task.cancel()
+            task.cancel()  # a confirmation being recorded as sent finishes (outbox shields it)
         if self.backlog:
             await self.backlog.drain(timeout)
         if self.transport is not None:
@@ -194,12 +226,17 @@ class GatewayBot(ClientXMPP):
         sender = msg["from"]
         if live and msg["request_receipt"] and msg["id"]:
             self.send_receipt(sender, msg["id"])
-        if live and not self.within_rate(sender, archive_id):
+        if live and not self.kept_for_us(msg) and not self.within_rate(sender, archive_id):
             return
         incoming = Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "", archive_id)
         if self.typing.started(str(sender)):
             self.send_chat_state(sender, "composing")
         self.backlog.put(incoming, functools.partial(self.on_handled, incoming))
+
+    def kept_for_us(self, msg: Message) -> bool:
+        """Kept by our own server while the bot was away (offline storage): it arrives in a burst, not too fast."""
+        delay = msg.xml.find(DELAY)
+        return delay is not None and delay.get("from") in (self.boundjid.domain, self.boundjid.bare)
 
     def within_rate(self, sender: JID, archive_id: str) -> bool:
         """The sender's token bucket; a refused message is dropped (and never caught up), with one "slow down"."""
@@ -248,8 +285,10 @@ class GatewayBot(ClientXMPP):
             self.reply_text(incoming.sender, commands.saving_delayed_notice(), "composing")
         delay = self.db_backoff.next_delay()
         log.warning("database unavailable for a message from %s; trying again in %.1f s", bare, delay)
+        self.retrying += 1
 
         def resubmit() -> None:
+            self.retrying -= 1
             if not self.stopping:  # stopped meanwhile: the archive has it for the next start
                 self.backlog.put(incoming, functools.partial(self.on_handled, incoming))
 
@@ -268,11 +307,10 @@ class GatewayBot(ClientXMPP):
             self.plugin["xep_0199"].disable_keepalive()
             if transport is not None:
                 transport.pause_reading()
-        else:
+        elif transport is not None and not transport.is_closing():
             log.info("backlog down to %d: reading again", len(self.backlog))
-            if transport is not None and not transport.is_closing():
-                transport.resume_reading()
-            self.plugin["xep_0199"].enable_keepalive()
+            transport.resume_reading()
+            self.plugin["xep_0199"].enable_keepalive()  # only on a live connection: a ping reconnects
 
     # -- outgoing ------------------------------------------------------------
 

@@ -134,7 +134,8 @@ async def _deliver(bot: Bot, client: aioredis.Redis, stream: str, entries: list)
         bot.reply_text(_reply_address(bot, confirmation.to), confirmation.body, bot.typing.finished(confirmation.to))
         sent.append(confirmation.save_id)
     if sent:
-        await bot.backlog.call(confirmations.mark_sent, sent)
+        # Shielded: sent is sent, and a stop that cancels this loop must not leave it unrecorded.
+        await asyncio.shield(bot.backlog.call(confirmations.mark_sent, sent))
     if read and len(sent) == len(due) and bot.online.is_set():
         handled = [entry_id for entry_id, _fields in read]
         await client.xack(stream, GROUP, *handled)
