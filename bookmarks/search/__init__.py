@@ -11,7 +11,8 @@ Query syntax (see docs/DESIGN.md, "Search"):
 Acceleration, both kept in sync by the database itself (migration 0003):
 PostgreSQL has a pg_trgm GIN index over the concatenated text, which ILIKE
 uses for any term of three or more characters; SQLite has an FTS5 trigram
-table filled by triggers. Trigrams cannot find shorter terms (two-character
+table filled by triggers (a bulk import fills it per batch instead:
+``sqlite_index``). Trigrams cannot find shorter terms (two-character
 Chinese words such as 收藏), so those are plain scans, narrowed by the other
 terms of the query, except that PostgreSQL answers two-character terms with a
 non-ASCII character (收藏, B站, été) from a GIN index of each bookmark's

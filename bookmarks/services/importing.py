@@ -7,10 +7,11 @@ file would take minutes. Here:
    with a reason; duplicates within the file are merged in memory with the
    re-saving rules (typed title wins, notes appended, tags merged, newest date).
 2. Entries go to the database in batches, each in one transaction: one query
-   finds the bookmarks the person already has, new ones are bulk-inserted,
-   known ones are merged (``services.merge_resave``) and bulk-updated.
-3. Missing tags are bulk-inserted (ignoring ones another request made
-   meanwhile) and the bookmark-tag rows are bulk-inserted.
+   finds the bookmarks the person already has, new ones are inserted in bulk
+   (``bulk_create``; on PostgreSQL a COPY, ``services.pg_copy``), known ones
+   are merged (``services.merge_resave``) and those that changed are updated.
+3. Missing tags are created (ignoring ones another request made meanwhile)
+   and the bookmark-tag rows are inserted in bulk.
 
 Imported bookmarks come with their titles from the file and are not queued
 for fetching (a big import must not flood the fetch queue); ones without a
@@ -19,26 +20,41 @@ title show their address until edited.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from bookmarks.interchange.entries import BookmarkEntry, tag_name
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, normalize_url, url_hash
-from bookmarks.search import FTS_TABLE, SEARCH_FIELDS
+from bookmarks.search import sqlite_index
+from bookmarks.services import pg_copy
 from bookmarks.services.saving import NOTE_MAX_LENGTH, clean_text, merge_resave
 
+# Rows per transaction; also the length of the id lists in one IN (...), and
+# SQLite takes at most 32,766 parameters in a statement.
 BATCH_SIZE = 10_000
-_SQLITE_IN_CHUNK = 10_000  # ids per IN (...): SQLite allows 32,766 parameters per statement
-_FTS_INSERT_TRIGGER = "bookmarks_bookmark_fts_ai"  # bookmarks/migrations/0003_search_indexes.py
+# Fields set per new row, in the order ``_new_values`` gives them; the others take the model's defaults.
+NEW_FIELDS = (
+    "url",
+    "normalized_url",
+    "url_hash",
+    "title",
+    "note",
+    "created_at",
+    "added_at",
+    "updated_at",
+    "is_private",
+    "unread",
+    "status",
+)
+MERGED_FIELDS = ["title", "note", "added_at", "updated_at"]
 
 
 @dataclass
@@ -182,7 +198,7 @@ def _save_chunk(
         }
         new: list[_Row] = []
         known: list[tuple[int, _Row]] = []
-        changed: list[tuple] = []
+        changed: list[Bookmark] = []
         for row in chunk:
             bookmark = existing.get(row.digest)
             if bookmark is None:
@@ -194,222 +210,88 @@ def _save_chunk(
             # Rows the merge left as they were are not rewritten: re-importing
             # the same file should not rewrite (and re-index) every row.
             if (bookmark.title, bookmark.note, bookmark.added_at) != before:
-                changed.append((bookmark.pk, bookmark.title, bookmark.note, bookmark.added_at, now))
-        with _sqlite_search_index_filled_in_bulk() as index_rows:
-            ids = _insert_bookmarks(user, new, now, fetch_missing_titles)
-            index_rows(list(ids.values()))
-        columns = ["title", "note", "added_at", "updated_at"]
-        _update_columns(columns, changed)
-        _link_tags(user, [(ids[row.digest], row) for row in new], known, tag_ids)
+                bookmark.updated_at = now
+                changed.append(bookmark)
+        values = [_new_values(row, now, fetch_missing_titles) for row in new]
+        if connection.vendor == "postgresql":
+            template = Bookmark(owner=user, source=Bookmark.Source.IMPORT)
+            ids = pg_copy.insert_new(template, NEW_FIELDS, values)
+        else:
+            ids = _create_bookmarks(user, values)
+        Bookmark.objects.bulk_update(changed, MERGED_FIELDS)
+        _link_tags(user, list(zip(ids, new, strict=True)), known, tag_ids)
     return len(new), len(known)
 
 
-# Columns the importer sets per row, in this order; all others take the model default.
-_VARYING = (
-    "url",
-    "normalized_url",
-    "url_hash",
-    "title",
-    "note",
-    "created_at",
-    "added_at",
-    "updated_at",
-    "is_private",
-    "unread",
-)
-
-
-def _insert_bookmarks(
-    user: AbstractBaseUser, rows: list[_Row], now: datetime, fetch_missing_titles: bool = False
-) -> dict[str, int]:
-    """Insert new bookmarks with plain multi-row INSERTs; returns url_hash -> id.
-
-    ``bulk_create`` prepares every field of every object in Python, which was
-    most of the time of a big import; the columns that do not vary per row are
-    prepared once here from a template instance, so model defaults still apply.
-    """
-    if not rows:
-        return {}
-    template = Bookmark(owner=user, status=Bookmark.Status.OK, source=Bookmark.Source.IMPORT)
-    fields = [field for field in Bookmark._meta.concrete_fields if not field.primary_key]
-    constants = {f.column: f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in fields}
-    adapt_date = connection.ops.adapt_datetimefield_value  # the field's prep minus checks done already
-    columns = [field.column for field in fields]
-    base = [constants[column] for column in columns]
-    slots = [columns.index(name) for name in _VARYING]
-    status_slot = columns.index("status")
-    records = []
-    for row in rows:
-        record = base.copy()
-        values = (
-            row.url,
-            row.key,
-            row.digest,
-            row.title,
-            row.note,
-            adapt_date(row.created_at),
-            adapt_date(row.added_at),
-            # the file's LAST_MODIFIED when it has one (auto_now only acts in save())
-            adapt_date(row.modified_at or now),
-            row.is_private,
-            row.unread,
-        )
-        for slot, value in zip(slots, values, strict=True):
-            record[slot] = value
-        if fetch_missing_titles and not row.title:
-            # Left for the beat sweep, which queues at most a batch a minute:
-            # titles arrive over time and the fetch queue is never flooded.
-            record[status_slot] = Bookmark.Status.PENDING
-        records.append(record)
-    if connection.vendor == "postgresql":
-        return _copy_rows(columns, records, [row.digest for row in rows])
-    return _insert_rows(user, columns, records, [row.digest for row in rows])
-
-
-def _insert_rows(user: AbstractBaseUser, columns: list[str], records: list[list], digests: list[str]) -> dict[str, int]:
-    """SQLite: one prepared single-row INSERT run for every record (faster than huge multi-row
-    statements), then the new ids read back by url_hash."""
-    quote = connection.ops.quote_name
-    table = quote(Bookmark._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 (names only)
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
+def _new_values(row: _Row, now: datetime, fetch_missing_titles: bool) -> tuple:
+    """The values of ``NEW_FIELDS`` for a new bookmark."""
+    # Left for the beat sweep, which queues at most a batch a minute:
+    # titles arrive over time and the fetch queue is never flooded.
+    pending = fetch_missing_titles and not row.title
+    return (
+        row.url,
+        row.key,
+        row.digest,
+        row.title,
+        row.note,
+        row.created_at,
+        row.added_at,
+        row.modified_at or now,  # the file's LAST_MODIFIED when it has one
+        row.is_private,
+        row.unread,
+        Bookmark.Status.PENDING if pending else Bookmark.Status.OK,
     )
-    ids: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, records)
-        for start in range(0, len(digests), _SQLITE_IN_CHUNK):
-            batch = digests[start : start + _SQLITE_IN_CHUNK]
-            cursor.execute(
-                f"SELECT {quote('url_hash')}, {quote('id')} FROM {table} "  # noqa: S608 (names only)
-                f"WHERE {quote('owner_id')} = %s AND {quote('url_hash')} IN ({', '.join(['%s'] * len(batch))})",
-                [user.pk, *batch],
-            )
-            ids.update(cursor.fetchall())
+
+
+def _create_bookmarks(user: AbstractBaseUser, values: list[tuple]) -> list[int]:
+    """``bulk_create`` the new bookmarks (indexed for search in one go); returns their ids, in order.
+
+    ``auto_now`` makes ``bulk_create`` write the current time to ``updated_at``
+    whatever the instance holds, and ``bulk_update`` costs far more than the
+    insert; so the wanted time rides in ``fetched_at`` (empty on every new
+    imported row) and one UPDATE moves it across.
+    """
+    bookmarks = []
+    for row in values:
+        fields = dict(zip(NEW_FIELDS, row, strict=True))
+        fields["fetched_at"] = fields.pop("updated_at")
+        bookmarks.append(Bookmark(owner=user, source=Bookmark.Source.IMPORT, **fields))
+    with sqlite_index.bulk_indexing() as index_rows:
+        Bookmark.objects.bulk_create(bookmarks)
+        ids = [bookmark.pk for bookmark in bookmarks]
+        index_rows(ids)
+    Bookmark.objects.filter(pk__in=ids).update(updated_at=F("fetched_at"), fetched_at=None)
     return ids
-
-
-@contextmanager
-def _sqlite_search_index_filled_in_bulk() -> Iterator[Callable[[list[int]], None]]:
-    """SQLite: fill the FTS5 search table with one statement per batch instead of a trigger per row.
-
-    The insert trigger (bookmarks/migrations/0003) costs about 90 µs a row, nine
-    seconds for 100,000; one INSERT ... SELECT does the same in about one. The
-    trigger is dropped and re-created inside the batch's transaction, so no
-    other connection ever sees it missing, and a failure rolls both back.
-    """
-    trigger_sql = None
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [_FTS_INSERT_TRIGGER])
-            found = cursor.fetchone()
-            trigger_sql = found[0] if found else None
-            if trigger_sql:
-                cursor.execute(f"DROP TRIGGER {_FTS_INSERT_TRIGGER}")
-
-    def index_rows(ids: list[int]) -> None:
-        if not trigger_sql or not ids:
-            return
-        columns = ", ".join(SEARCH_FIELDS)
-        with connection.cursor() as cursor:
-            for start in range(0, len(ids), _SQLITE_IN_CHUNK):
-                batch = ids[start : start + _SQLITE_IN_CHUNK]
-                marks = ", ".join(["%s"] * len(batch))
-                cursor.execute(
-                    f"INSERT INTO {FTS_TABLE} (rowid, {columns}) "  # noqa: S608 (names only)
-                    f"SELECT id, {columns} FROM {Bookmark._meta.db_table} WHERE id IN ({marks})",
-                    batch,
-                )
-
-    yield index_rows
-    if trigger_sql:
-        with connection.cursor() as cursor:
-            cursor.execute(trigger_sql)
-
-
-def _copy_rows(columns: list[str], records: list[list], digests: list[str]) -> dict[str, int]:
-    """PostgreSQL: ids taken from the sequence up front, then one COPY (a big INSERT is slow to bind)."""
-    quote = connection.ops.quote_name
-    table = Bookmark._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(records)]
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
-    names = ", ".join(quote(c) for c in ["id", *columns])
-    with connection.connection.cursor() as raw, raw.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-        for pk, record in zip(ids, records, strict=True):
-            copy.write_row([pk, *record])
-    return dict(zip(digests, ids, strict=True))
-
-
-def _update_columns(columns: list[str], rows: list[tuple], batch_size: int = 500) -> None:
-    """Set ``columns`` of many bookmarks, one statement per batch: ``rows`` are ``(id, value, ...)``.
-
-    ``bulk_update`` builds a CASE per column and row, which costs seconds per
-    10,000 rows; ``WITH v AS (VALUES ...) UPDATE ... FROM v`` (PostgreSQL, and
-    SQLite since 3.33) costs milliseconds.
-    """
-    if not rows:
-        return
-    fields = [Bookmark._meta.get_field(name) for name in columns]
-    casts = [""] + [f"::{field.cast_db_type(connection)}" for field in fields]
-    if connection.vendor != "postgresql":
-        casts = [""] * len(casts)
-    quote = connection.ops.quote_name
-    names = ["id", *columns]
-    placeholder = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
-    assignments = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in columns)
-    table = quote(Bookmark._meta.db_table)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            params: list = []
-            for row in batch:
-                params.append(row[0])
-                params.extend(
-                    field.get_db_prep_save(value, connection) for field, value in zip(fields, row[1:], strict=True)
-                )
-            # Only quoted model names and placeholders go into the text; values are parameters.
-            values = ", ".join([placeholder] * len(batch))
-            sql = (
-                f"WITH v ({', '.join(quote(name) for name in names)}) AS (VALUES {values}) "  # noqa: S608
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote('id')} = v.{quote('id')}"
-            )
-            cursor.execute(sql, params)
 
 
 def _link_tags(
     user: AbstractBaseUser, new: list[tuple[int, _Row]], known: list[tuple[int, _Row]], tag_ids: dict[str, int]
 ) -> None:
-    pairs = new + known
+    """Create the tags the rows name that the user lacks, then the bookmark-tag rows."""
+    _add_missing_tags(user, new + known, tag_ids)
+    through = Bookmark.tags.through
+    links = [(pk, tag_ids[lower]) for pk, row in new for lower in row.tags]
+    if connection.vendor == "postgresql":
+        pg_copy.copy_rows(through, ["bookmark", "tag"], links)
+    else:
+        through.objects.bulk_create([through(bookmark_id=pk, tag_id=tag_id) for pk, tag_id in links])
+    # Merged bookmarks may have some of their tags already: only the others are written.
+    wanted = {(pk, tag_ids[lower]) for pk, row in known for lower in row.tags}
+    if wanted:
+        had = through.objects.filter(bookmark_id__in=[pk for pk, _row in known]).values_list("bookmark_id", "tag_id")
+        missing = sorted(wanted.difference(had))
+        through.objects.bulk_create(
+            [through(bookmark_id=pk, tag_id=tag_id) for pk, tag_id in missing], ignore_conflicts=True
+        )
+
+
+def _add_missing_tags(user: AbstractBaseUser, pairs: list[tuple[int, _Row]], tag_ids: dict[str, int]) -> None:
     wanted: dict[str, str] = {}
     for _pk, row in pairs:
         for lower, name in row.tags.items():
             if lower not in tag_ids:
                 wanted.setdefault(lower, name)
     if wanted:
+        # ignore_conflicts: another request may create one of them meanwhile; its tag is used.
         Tag.objects.bulk_create([Tag(owner=user, name=name) for name in wanted.values()], ignore_conflicts=True)
         tag_ids.update(_tag_ids(user).filter(lname__in=list(wanted)))
-    through = Bookmark.tags.through._meta
-    quote = connection.ops.quote_name
-    columns = f"({quote(through.get_field('bookmark').column)}, {quote(through.get_field('tag').column)})"
-    if connection.vendor == "postgresql":
-        # New bookmarks have no tag rows yet: COPY them; merged ones may have some.
-        with (
-            connection.connection.cursor() as raw,
-            raw.copy(f"COPY {quote(through.db_table)} {columns} FROM STDIN") as copy,
-        ):
-            for pk, row in new:
-                for lower in row.tags:
-                    copy.write_row((pk, tag_ids[lower]))
-        pairs = known
-    links = [(pk, tag_ids[lower]) for pk, row in pairs for lower in row.tags]
-    with connection.cursor() as cursor:
-        for start in range(0, len(links), 10_000):
-            batch = links[start : start + 10_000]
-            sql = (
-                f"INSERT INTO {quote(through.db_table)} {columns} "  # noqa: S608 (names only)
-                f"VALUES {', '.join(['(%s, %s)'] * len(batch))} ON CONFLICT DO NOTHING"
-            )
-            cursor.execute(sql, [value for link in batch for value in link])
