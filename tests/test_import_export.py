@@ -288,3 +288,30 @@ def test_export_without_a_file_writes_to_standard_output(user):
     out = io.StringIO()
     call_command("export_bookmarks", user="alice", stdout=out, stderr=io.StringIO())
     assert [entry.url for entry in netscape.parse(out.getvalue())] == ["https://example.com/a"]
+
+
+@pytest.mark.django_db
+def test_an_imported_bookmark_is_found_by_a_word_and_by_a_two_character_chinese_term(user):
+    from bookmarks.search import search_bookmarks
+
+    text = (
+        '<DT><A HREF="https://example.cn/a">我的收藏夹整理方法 Quokka</A>\n'
+        '<DT><A HREF="https://example.com/b">Something else</A>\n'
+    )
+    services.import_bookmarks(user, netscape.parse(text))
+    mine = Bookmark.objects.filter(owner=user)
+    assert [b.url for b in search_bookmarks(mine, "quokka")] == ["https://example.cn/a"]
+    assert [b.url for b in search_bookmarks(mine, "收藏")] == ["https://example.cn/a"]
+    assert [b.url for b in search_bookmarks(mine, "整理方法")] == ["https://example.cn/a"]
+
+
+@pytest.mark.django_db
+def test_an_imported_title_changed_by_a_second_import_is_found_by_its_new_words(user):
+    from bookmarks.search import search_bookmarks
+
+    services.import_bookmarks(user, netscape.parse('<DT><A HREF="https://example.com/a">Wombat</A>'))
+    services.import_bookmarks(user, netscape.parse('<DT><A HREF="https://example.com/a">Numbat 收藏</A>'))
+    mine = Bookmark.objects.filter(owner=user)
+    assert [b.title for b in search_bookmarks(mine, "numbat")] == ["Numbat 收藏"]
+    assert [b.title for b in search_bookmarks(mine, "收藏")] == ["Numbat 收藏"]
+    assert list(search_bookmarks(mine, "wombat")) == []
