@@ -315,3 +315,11 @@ def test_an_imported_title_changed_by_a_second_import_is_found_by_its_new_words(
     assert [b.title for b in search_bookmarks(mine, "numbat")] == ["Numbat 收藏"]
     assert [b.title for b in search_bookmarks(mine, "收藏")] == ["Numbat 收藏"]
     assert list(search_bookmarks(mine, "wombat")) == []
+
+
+@pytest.mark.django_db
+def test_tags_with_capital_accented_letters_import_and_match_ignoring_case(user):
+    services.import_bookmarks(user, netscape.parse('<DT><A HREF="https://example.com/a" TAGS="École,ÉCOLE">A</A>'))
+    services.import_bookmarks(user, netscape.parse('<DT><A HREF="https://example.com/b" TAGS="école">B</A>'))
+    assert list(user.tags.values_list("name", flat=True)) == ["École"]
+    assert Bookmark.objects.get(url="https://example.com/b").tags.get().name == "École"

@@ -26,8 +26,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import F
 from django.utils import timezone
 
 from bookmarks.interchange.entries import BookmarkEntry, tag_name
@@ -107,7 +106,7 @@ def import_bookmarks(
         # re-reading index pages. 64 MB for this connection keeps them in memory.
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -65536")
-    tag_ids = dict(_tag_ids(user))
+    tag_ids = _tag_ids(user)
     for start in range(0, len(rows), BATCH_SIZE):
         chunk = rows[start : start + BATCH_SIZE]
         for attempt in range(3):
@@ -127,9 +126,10 @@ def import_bookmarks(
     return result
 
 
-def _tag_ids(user: AbstractBaseUser) -> QuerySet:
-    """(lower-case name, id) of the user's tags."""
-    return Tag.objects.filter(owner=user).annotate(lname=Lower("name")).values_list("lname", "id")
+def _tag_ids(user: AbstractBaseUser) -> dict[str, int]:
+    """The user's tag ids by lower-case name, lowered here as the rows' names are:
+    SQLite's lower() leaves letters outside ASCII as they are (``École``)."""
+    return {name.lower(): pk for pk, name in Tag.objects.filter(owner=user).values_list("id", "name")}
 
 
 def _merge_entries(
@@ -295,4 +295,4 @@ def _add_missing_tags(user: AbstractBaseUser, pairs: list[tuple[int, _Row]], tag
     if wanted:
         # ignore_conflicts: another request may create one of them meanwhile; its tag is used.
         Tag.objects.bulk_create([Tag(owner=user, name=name) for name in wanted.values()], ignore_conflicts=True)
-        tag_ids.update(_tag_ids(user).filter(lname__in=list(wanted)))
+        tag_ids.update(_tag_ids(user))
