@@ -146,3 +146,34 @@ def test_a_tag_filter_naming_a_tag_the_owner_does_not_have_finds_nothing(library
 
 def test_a_tag_filter_and_a_query_narrow_together(library):
     assert narrowed(library, ["python"], "micro") == ["Flask Quickstart"]
+
+
+def _sqlite_insert_trigger_exists() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = %s", ["bookmarks_bookmark_fts_ai"]
+        )
+        return cursor.fetchone()[0] == 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS table only")
+def test_bulk_indexing_refuses_to_lift_the_trigger_outside_a_transaction(transactional_db):
+    from bookmarks.search import sqlite_index
+
+    with pytest.raises(RuntimeError, match="transaction"), sqlite_index.bulk_indexing():
+        pass
+    assert _sqlite_insert_trigger_exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS table only")
+def test_bulk_indexing_that_fails_leaves_the_trigger_and_the_index_as_they_were(user):
+    from django.db import transaction
+
+    from bookmarks.search import sqlite_index
+
+    with pytest.raises(ZeroDivisionError), transaction.atomic(), sqlite_index.bulk_indexing():
+        assert not _sqlite_insert_trigger_exists()
+        1 / 0  # noqa: B018
+    assert _sqlite_insert_trigger_exists()
+    make_bookmark(user, "https://example.com/after", title="Quokka")
+    assert titles(user, "quokka") == ["Quokka"]
