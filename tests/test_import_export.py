@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
 
 from bookmarks import services
 from bookmarks.interchange import netscape
@@ -323,3 +324,15 @@ def test_tags_with_capital_accented_letters_import_and_match_ignoring_case(user)
     services.import_bookmarks(user, netscape.parse('<DT><A HREF="https://example.com/b" TAGS="école">B</A>'))
     assert list(user.tags.values_list("name", flat=True)) == ["École"]
     assert Bookmark.objects.get(url="https://example.com/b").tags.get().name == "École"
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_copied_row_that_clashes_raises_djangos_integrity_error_for_the_importer_to_retry(user):
+    from bookmarks.services import pg_copy
+
+    saved = make_bookmark(user, "https://example.com/a")
+    clash = (saved.url, saved.normalized_url, saved.url_hash)
+    template = Bookmark(owner=user, source=Bookmark.Source.IMPORT)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        pg_copy.insert_new(template, ["url", "normalized_url", "url_hash"], [clash])

@@ -38,7 +38,13 @@ def copy_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequence]
     meta = model._meta
     columns = ", ".join(quote(meta.get_field(name).column) for name in names)
     connection.ensure_connection()
-    with connection.connection.cursor() as raw, raw.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+    # psycopg's own cursor, so its errors are turned into Django's here (an
+    # IntegrityError from a URL saved meanwhile makes the importer try again).
+    with (
+        connection.wrap_database_errors,
+        connection.connection.cursor() as raw,
+        raw.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row(row)
 
