@@ -251,6 +251,8 @@ def _create_bookmarks(user: AbstractBaseUser, values: list[tuple]) -> list[int]:
     insert; so the wanted time rides in ``fetched_at`` (empty on every new
     imported row) and one UPDATE moves it across.
     """
+    if not values:
+        return []
     bookmarks = []
     for row in values:
         fields = dict(zip(NEW_FIELDS, row, strict=True))
