@@ -69,7 +69,9 @@ class Bookmark(models.Model):
     is_private = models.BooleanField(default=False)
     unread = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    # When the row last changed (the live list asks "what changed since"): set by bookmarks.services on
+    # every write, not auto_now, so an import can keep the file's LAST_MODIFIED.
+    updated_at = models.DateTimeField(default=timezone.now)
     # When it was last saved: re-saving a URL moves the bookmark to the top.
     added_at = models.DateTimeField(default=timezone.now)
 

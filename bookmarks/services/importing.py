@@ -26,7 +26,6 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from bookmarks.interchange.entries import BookmarkEntry, tag_name
@@ -210,6 +209,7 @@ def _save_chunk(
             # Rows the merge left as they were are not rewritten: re-importing
             # the same file should not rewrite (and re-index) every row.
             if (bookmark.title, bookmark.note, bookmark.added_at) != before:
+                bookmark.updated_at = now
                 changed.append(bookmark)
         values = [_new_values(row, now, fetch_missing_titles) for row in new]
         if connection.vendor == "postgresql":
@@ -243,31 +243,23 @@ def _new_values(row: _Row, now: datetime, fetch_missing_titles: bool) -> tuple:
 
 
 def _create_bookmarks(user: AbstractBaseUser, values: list[tuple]) -> list[int]:
-    """``bulk_create`` the new bookmarks (indexed for search in one go); returns their ids, in order.
-
-    ``auto_now`` makes ``bulk_create`` write the current time to ``updated_at``
-    whatever the instance holds, and ``bulk_update`` costs far more than the
-    insert; so the wanted time rides in ``fetched_at`` (empty on every new
-    imported row) and one UPDATE moves it across.
-    """
+    """``bulk_create`` the new bookmarks (indexed for search in one go); returns their ids, in order."""
     if not values:
         return []
-    bookmarks = []
-    for row in values:
-        fields = dict(zip(NEW_FIELDS, row, strict=True))
-        fields["fetched_at"] = fields.pop("updated_at")
-        # owner_id, not owner: the relation's descriptor is a noticeable cost at this count.
-        bookmarks.append(Bookmark(owner_id=user.pk, source=Bookmark.Source.IMPORT, **fields))
+    # owner_id, not owner: the relation's descriptor is a noticeable cost at this count.
+    bookmarks = [
+        Bookmark(owner_id=user.pk, source=Bookmark.Source.IMPORT, **dict(zip(NEW_FIELDS, row, strict=True)))
+        for row in values
+    ]
     with sqlite_index.bulk_indexing() as index_rows:
         Bookmark.objects.bulk_create(bookmarks)
         ids = [bookmark.pk for bookmark in bookmarks]
         index_rows(ids)
-    Bookmark.objects.filter(pk__in=ids).update(updated_at=F("fetched_at"), fetched_at=None)
     return ids
 
 
 def _write_merged(bookmarks: list[Bookmark]) -> None:
-    """Write the merged fields of bookmarks that exist (and are locked), ``updated_at`` by ``auto_now``.
+    """Write the merged fields of bookmarks that exist (and are locked), ``updated_at`` included.
 
     An upsert on the per-owner URL key, which always finds the row: ``bulk_update``
     writes a CASE per field and row and costs several times as much.

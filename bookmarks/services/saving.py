@@ -159,6 +159,7 @@ def _resave(bookmark: Bookmark, save: PreparedSave) -> None:
     """A save of a URL its owner has: merge it into that bookmark and move it to the top."""
     new = save.bookmark
     merge_resave(bookmark, new.title, new.note, new.added_at)
+    bookmark.updated_at = timezone.now()
     changed = ["title", "note", "added_at", "updated_at"]
     # Private and unread change on a re-save only when the caller says so (the Pinboard API does).
     if save.is_private is not None:
@@ -216,6 +217,7 @@ def edit_bookmark(
             bookmark.is_private = is_private
         if unread is not None:
             bookmark.unread = unread
+        bookmark.updated_at = timezone.now()
         bookmark.save()
         bookmark.tags.set(get_or_create_tags(bookmark.owner_id, parse_tags(tags)))
     return bookmark
