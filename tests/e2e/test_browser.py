@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from bookmarks import services
@@ -122,8 +123,10 @@ def test_an_arriving_title_replaces_the_pending_badge_in_place(page, live_server
     log_in(page, live_server, user)
     page.goto("/bookmarks/")
     expect(page.locator(f"#b{bookmark.pk}")).to_contain_text("title on its way")
-    Bookmark.objects.filter(pk=bookmark.pk).update(status=Bookmark.Status.OK, page_title="The Slow Page")
-    Bookmark.objects.get(pk=bookmark.pk).save(update_fields=["updated_at"])
+    # As the worker records a fetch: the row changes, updated_at with it.
+    Bookmark.objects.filter(pk=bookmark.pk).update(
+        status=Bookmark.Status.OK, page_title="The Slow Page", updated_at=timezone.now()
+    )
     expect(page.locator(f"#b{bookmark.pk}")).to_contain_text("The Slow Page")
     expect(page.locator(f"#b{bookmark.pk}")).not_to_contain_text("title on its way")
 
