@@ -13,12 +13,15 @@ import contextlib
 import functools
 import logging
 import signal
+import time
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from slixmpp import JID, ClientXMPP
+from slixmpp.exceptions import IqError, IqTimeout
+from slixmpp.plugins.xep_0198.stanza import RequestAck
 from slixmpp.stanza import Message
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
@@ -33,11 +36,12 @@ from imgateway.messages import DatabaseUnavailable, Incoming, Reply
 log = logging.getLogger(__name__)
 
 PLUGINS = ("xep_0030", "xep_0059", "xep_0066", "xep_0085", "xep_0184", "xep_0198", "xep_0199", "xep_0313", "xep_0359")
-# A ping every minute while a session is up; 20 s without an answer ends it (the plugin starts and
-# stops the ping with each session).
-PLUGIN_CONFIG = {"xep_0199": {"keepalive": True, "interval": 60, "timeout": 20}}
+# A ping when nothing came from the server for PING_QUIET seconds; no answer in PING_TIMEOUT: reconnect.
+PING_QUIET, PING_TIMEOUT = 60.0, 20.0
 # While online with nothing in hand, the bot's archive mark moves on this often (seconds).
 MARK_EVERY = 30.0
+# How long a confirmation may wait for the server's acknowledgement (XEP-0198) before it is sent again later.
+ACK_WAIT = 10.0
 STANZA_ID = "{urn:xmpp:sid:0}stanza-id"
 DELAY = "{urn:xmpp:delay}delay"
 # Messages carrying another message (carbons, archive results, forwards) are never read as sent to us.
@@ -64,12 +68,14 @@ class GatewayBot(ClientXMPP):
         self.caught_up = False  # this session read the archive to its end
         self.retrying = 0  # messages the database failed for, waiting to be tried again
         self.reconnect_timer: asyncio.TimerHandle | None = None
+        self.last_heard = time.monotonic()
+        self.awaiting_ack: dict[str, asyncio.Future] = {}  # id of a confirmation sent -> acknowledged
         self.tasks: set[asyncio.Task] = set()
         # Subscription answers are ours to give (bounded for strangers).
         self.roster.auto_authorize = None
         self.roster.auto_subscribe = False
         for plugin in PLUGINS:
-            self.register_plugin(plugin, PLUGIN_CONFIG.get(plugin))
+            self.register_plugin(plugin)
         self.plugin["xep_0184"].auto_ack = False  # we answer receipts only for the messages we accept
         self.plugin["xep_0184"].auto_request = False
         if config.tls == "off":
@@ -77,6 +83,8 @@ class GatewayBot(ClientXMPP):
             self.plugin["feature_mechanisms"].unencrypted_scram = True
             self.plugin["feature_mechanisms"].unencrypted_plain = True
         self.add_event_handler("reconnect_delay", self.on_reconnect_delay)
+        self.add_event_handler("stanza_acked", self.on_stanza_acked)
+        self.add_filter("in", self.heard)
         self.add_event_handler("session_start", self.on_session_start)
         self.add_event_handler("session_resumed", self.on_session_resumed)
         self.add_event_handler("disconnected", self.on_disconnected)
@@ -144,8 +152,35 @@ class GatewayBot(ClientXMPP):
         self.online.set()
         if not any(task.get_name() == "outbox" for task in self.tasks):
             self.spawn(outbox.send_confirmations(self), name="outbox")
-        if not any(task.get_name() == "archive-mark" for task in self.tasks):
-            self.spawn(self.keep_archive_mark(), name="archive-mark")
+        for name, work in (("archive-mark", self.keep_archive_mark), ("keepalive", self.keep_alive)):
+            if not any(task.get_name() == name for task in self.tasks):
+                self.spawn(work(), name=name)
+
+    def heard(self, stanza: Any) -> Any:
+        """An "in" filter: anything from the server shows the connection is alive."""
+        self.last_heard = time.monotonic()
+        return stanza
+
+    async def keep_alive(self) -> None:
+        """Ping the server when the line has been quiet for a while; no answer: reconnect.
+
+        Not slixmpp's keepalive, which pings on a timer: behind a flood the
+        answer waits after thousands of messages the server holds while the
+        bot reads at the database's pace, and a healthy session was dropped.
+        While the bot paused reading, the quiet is its own and no ping goes.
+        """
+        while not self.stopping:
+            await asyncio.sleep(PING_QUIET / 4)
+            quiet = time.monotonic() - self.last_heard >= PING_QUIET
+            if not quiet or not self.online.is_set() or self.backlog.pressed:
+                continue
+            try:
+                await self.plugin["xep_0199"].ping(self.boundjid.host, timeout=PING_TIMEOUT)
+            except IqTimeout:
+                if self.online.is_set() and not self.backlog.pressed:
+                    self.reconnect(0.0, f"no answer to a ping in {PING_TIMEOUT:.0f} s")
+            except IqError:
+                pass  # an answer, if an error: the connection is alive
 
     async def keep_archive_mark(self) -> None:
         """Move the archive mark on while online, caught up, with nothing in hand: all archived before is handled."""
@@ -295,22 +330,16 @@ class GatewayBot(ClientXMPP):
         self.loop.call_later(delay, resubmit)
 
     def on_backlog(self, full: bool) -> None:
-        """Back-pressure: stop reading from the server while the backlog is full.
-
-        Replies to the keepalive ping would wait behind the messages the
-        server holds for us, so the keepalive is off while reading is paused
-        (data is flowing: the connection is alive) and on again after.
-        """
+        """Back-pressure: stop reading from the server while the backlog is full (the server keeps the rest)."""
         transport = self.transport
         if full:
             log.warning("%d messages waiting for the database: reading paused", len(self.backlog))
-            self.plugin["xep_0199"].disable_keepalive()
             if transport is not None:
                 transport.pause_reading()
         elif transport is not None and not transport.is_closing():
             log.info("backlog down to %d: reading again", len(self.backlog))
             transport.resume_reading()
-            self.plugin["xep_0199"].enable_keepalive()  # only on a live connection: a ping reconnects
+            self.last_heard = time.monotonic()  # the quiet was ours
 
     # -- outgoing ------------------------------------------------------------
 
@@ -318,6 +347,36 @@ class GatewayBot(ClientXMPP):
         ack = self.Message(sto=to, stype="chat")
         ack["receipt"] = message_id
         ack.send()
+
+    async def send_acknowledged(self, messages: list[tuple[str, str, str]]) -> list[int]:
+        """Send ``(to, text, chat state)`` each; the positions of those the server acknowledged (XEP-0198).
+
+        Without stream management nothing can be acknowledged: every message
+        counts as delivered once written to the connection.
+        """
+        if not self.plugin["xep_0198"].enabled_out:
+            for to, text, state in messages:
+                self.reply_text(to, text, state)
+            return list(range(len(messages)))
+        acknowledged: list[asyncio.Future] = []
+        for to, text, state in messages:
+            msg = self.make_message(mto=to, mbody=text, mtype="chat")
+            msg["chat_state"] = state
+            msg["id"] = self.new_id()
+            future = self.awaiting_ack[msg["id"]] = self.loop.create_future()
+            acknowledged.append(future)
+            msg.send()
+        self.send(RequestAck(self))  # queued behind the messages: request_ack() would overtake them
+        await asyncio.wait(acknowledged, timeout=ACK_WAIT)
+        for future in acknowledged:
+            future.cancel()  # the server's acknowledgement after this changes nothing: it is sent again later
+        self.awaiting_ack = {key: future for key, future in self.awaiting_ack.items() if not future.done()}
+        return [position for position, future in enumerate(acknowledged) if not future.cancelled()]
+
+    def on_stanza_acked(self, stanza: Any) -> None:
+        future = self.awaiting_ack.pop(stanza["id"], None) if isinstance(stanza, Message) else None
+        if future is not None and not future.done():
+            future.set_result(True)
 
     def send_chat_state(self, to: JID | str, state: str) -> None:
         msg = self.make_message(mto=to, mtype="chat")

@@ -6,8 +6,10 @@
    another consumer (a gateway that died under another resource) become
    ours (``XAUTOCLAIM``).
 3. For each batch read, the database thread says which confirmations are
-   due (``imgateway.confirmations.due``); each is sent, recorded as sent,
-   and then the entries are acknowledged and deleted.
+   due (``imgateway.confirmations.due``); each is sent, recorded as sent
+   once the server acknowledged it (XEP-0198), and then the entries are
+   acknowledged and deleted. What the server did not acknowledge (the
+   connection dropped) is read and sent again after reconnecting.
 Entries read while the connection drops stay unacknowledged and are read
 again after reconnecting.
 """
@@ -49,7 +51,7 @@ class Bot(Protocol):
     typing: Typing
     client_roster: Any
 
-    def reply_text(self, to: JID | str, text: str, state: str = "active") -> None: ...
+    async def send_acknowledged(self, messages: list[tuple[str, str, str]]) -> list[int]: ...
 
 
 async def send_confirmations(bot: Bot) -> None:
@@ -127,12 +129,9 @@ async def _deliver(bot: Bot, client: aioredis.Redis, stream: str, entries: list)
         bookmark_ids += [int(pk) for pk in fields.get(b"bookmarks", b"").split() if pk.isdigit()]
         save_ids += [int(pk) for pk in fields.get(b"save", b"").split() if pk.isdigit()]
     due = await bot.backlog.call(confirmations.due, bookmark_ids, save_ids) if bookmark_ids or save_ids else []
-    sent = []
-    for confirmation in due:
-        if not bot.online.is_set():
-            break
-        bot.reply_text(_reply_address(bot, confirmation.to), confirmation.body, bot.typing.finished(confirmation.to))
-        sent.append(confirmation.save_id)
+    replies = [(_reply_address(bot, c.to), c.body, bot.typing.finished(c.to)) for c in due]
+    acknowledged = await bot.send_acknowledged(replies) if replies and bot.online.is_set() else []
+    sent = [due[position].save_id for position in acknowledged]
     if sent:
         # Shielded: sent is sent, and a stop that cancels this loop must not leave it unrecorded.
         await asyncio.shield(bot.backlog.call(confirmations.mark_sent, sent))
