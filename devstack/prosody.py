@@ -125,7 +125,13 @@ smacks_hibernation_time = {int(self.smacks_hibernation_time)}
 smacks_max_queue_size = {int(self.smacks_max_queue_size)}
 -- mod_mam archives every chat message with an id (XEP-0313, XEP-0359): the
 -- gateway catches up from its archive after a restart, and recognises a
--- message delivered twice by that id.
+-- message delivered twice by that id. The internal store rewrites a whole
+-- archive each time one outgrows its limit (10,000 by default): a busy bot's
+-- would, every hundred messages.
+storage_archive_item_limit = 1000000
+archive_expires_after = "1w"
+-- Only accounts that ask for it (the bot does, at every login) have an archive.
+default_archive_policy = false
 -- Prosody's default stanza size limit stays (256 KiB): tests rely on it.
 {tls_lines}
 VirtualHost {_lua_string(self.domain)}

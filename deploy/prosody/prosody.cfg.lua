@@ -28,5 +28,10 @@ smacks_hibernation_time = 600
 -- within the archive's lifetime) and recognises a message delivered twice by
 -- that id. Keep mod_mam, mod_offline and mod_smacks.
 archive_expires_after = "1w"
+-- The internal store rewrites a whole archive each time one outgrows its limit
+-- (10,000 by default); a busy bot's would, every hundred messages.
+storage_archive_item_limit = 1000000
+-- Only accounts that ask for it (the bot does, at every login) have an archive.
+default_archive_policy = false
 
 VirtualHost (domain)

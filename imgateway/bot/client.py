@@ -35,7 +35,10 @@ from imgateway.messages import DatabaseUnavailable, Incoming, Reply
 
 log = logging.getLogger(__name__)
 
-PLUGINS = ("xep_0030", "xep_0059", "xep_0066", "xep_0085", "xep_0184", "xep_0198", "xep_0199", "xep_0313", "xep_0359")
+PLUGINS = (
+    *("xep_0030", "xep_0059", "xep_0066", "xep_0085", "xep_0184", "xep_0198", "xep_0199"),
+    *("xep_0313", "xep_0359", "xep_0441"),
+)
 # A ping when nothing came from the server for PING_QUIET seconds; no answer in PING_TIMEOUT: reconnect.
 PING_QUIET, PING_TIMEOUT = 60.0, 20.0
 # While online with nothing in hand, the bot's archive mark moves on this often (seconds).
@@ -139,6 +142,11 @@ class GatewayBot(ClientXMPP):
         self.spawn(self.catch_up(), name="catch-up")
 
     async def catch_up(self) -> None:
+        try:
+            # The bot's archive keeps every message, whatever the server's default (ours archives nobody else's).
+            await self.plugin["xep_0441"].set_preferences(default="always")
+        except (IqError, IqTimeout) as exc:
+            log.warning("could not ask the server to archive the bot's messages (%s)", exc)
         self.caught_up = await catchup.catch_up(self)
 
     async def on_session_resumed(self, _event: Any) -> None:
