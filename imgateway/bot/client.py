@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from slixmpp import JID, ClientXMPP
 from slixmpp.exceptions import IqError, IqTimeout
@@ -27,7 +27,7 @@ from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 from imgateway import commands, linking, messages
-from imgateway.bot import catchup, outbox
+from imgateway.bot import catchup, outbox, upkeep
 from imgateway.bot.backlog import Backlog
 from imgateway.bot.config import GatewayConfig
 from imgateway.bot.pacing import Backoff, TokenBuckets, Typing
@@ -39,10 +39,6 @@ PLUGINS = (
     *("xep_0030", "xep_0059", "xep_0066", "xep_0085", "xep_0184", "xep_0198", "xep_0199"),
     *("xep_0313", "xep_0359", "xep_0441"),
 )
-# A ping when nothing came from the server for PING_QUIET seconds; no answer in PING_TIMEOUT: reconnect.
-PING_QUIET, PING_TIMEOUT = 60.0, 20.0
-# While online with nothing in hand, the bot's archive mark moves on this often (seconds).
-MARK_EVERY = 30.0
 # How long a confirmation may wait for the server's acknowledgement (XEP-0198) before it is sent again later.
 ACK_WAIT = 10.0
 STANZA_ID = "{urn:xmpp:sid:0}stanza-id"
@@ -160,46 +156,14 @@ class GatewayBot(ClientXMPP):
         self.online.set()
         if not any(task.get_name() == "outbox" for task in self.tasks):
             self.spawn(outbox.send_confirmations(self), name="outbox")
-        for name, work in (("archive-mark", self.keep_archive_mark), ("keepalive", self.keep_alive)):
+        for name, work in (("archive-mark", upkeep.keep_archive_mark), ("keepalive", upkeep.keep_alive)):
             if not any(task.get_name() == name for task in self.tasks):
-                self.spawn(work(), name=name)
+                self.spawn(work(self), name=name)
 
     def heard(self, stanza: Any) -> Any:
         """An "in" filter: anything from the server shows the connection is alive."""
         self.last_heard = time.monotonic()
         return stanza
-
-    async def keep_alive(self) -> None:
-        """Ping the server when the line has been quiet for a while; no answer: reconnect.
-
-        Not slixmpp's keepalive, which pings on a timer: behind a flood the
-        answer waits after thousands of messages the server holds while the
-        bot reads at the database's pace, and a healthy session was dropped.
-        While the bot paused reading, the quiet is its own and no ping goes.
-        """
-        while not self.stopping:
-            await asyncio.sleep(PING_QUIET / 4)
-            quiet = time.monotonic() - self.last_heard >= PING_QUIET
-            if not quiet or not self.online.is_set() or self.backlog.pressed:
-                continue
-            try:
-                await self.plugin["xep_0199"].ping(self.boundjid.host, timeout=PING_TIMEOUT)
-            except IqTimeout:
-                if self.online.is_set() and not self.backlog.pressed:
-                    self.reconnect(0.0, f"no answer to a ping in {PING_TIMEOUT:.0f} s")
-            except IqError:
-                pass  # an answer, if an error: the connection is alive
-
-    async def keep_archive_mark(self) -> None:
-        """Move the archive mark on while online, caught up, with nothing in hand: all archived before is handled."""
-        while not self.stopping:
-            await asyncio.sleep(MARK_EVERY)
-            moment = timezone.now()
-            if self.online.is_set() and self.caught_up and not self.retrying and self.backlog.idle.is_set():
-                try:
-                    await self.backlog.call(messages.mark_handled_before, self.boundjid.bare, moment)
-                except Exception:  # the database is away: the mark stays, which only means reading more later
-                    log.warning("could not move the archive mark", exc_info=True)
 
     def spawn(self, coroutine: Any, name: str | None = None) -> None:
         task = asyncio.ensure_future(coroutine)
