@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
@@ -54,17 +55,21 @@ def get_or_create_tags(owner_id: int, names: list[str]) -> list[Tag]:
     if not names:
         return []
     wanted = {name.lower(): name for name in names}
-    found = {tag.name.lower(): tag for tag in _named(owner_id, list(wanted))}
+    found = {tag.name.lower(): tag for tag in _named(owner_id, list(wanted.values()))}
     missing = [Tag(owner_id=owner_id, name=name) for lower, name in wanted.items() if lower not in found]
     if missing:
         # Another request may create one of them meanwhile: its tag is used.
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
-        found.update((tag.name.lower(), tag) for tag in _named(owner_id, [tag.name.lower() for tag in missing]))
+        found.update((tag.name.lower(), tag) for tag in _named(owner_id, [tag.name for tag in missing]))
     return [found[lower] for lower in wanted]
 
 
-def _named(owner_id: int, lowered: list[str]) -> Iterable[Tag]:
-    return Tag.objects.annotate(lname=Lower("name")).filter(owner_id=owner_id, lname__in=lowered)
+def _named(owner_id: int, names: list[str]) -> Iterable[Tag]:
+    """The owner's tags with these names, ignoring case. SQLite's lower() folds ASCII letters only,
+    so a name as written is looked up as well; callers key the result by Python's lower()."""
+    lowered = [name.lower() for name in names]
+    tags = Tag.objects.annotate(lname=Lower("name")).filter(owner_id=owner_id)
+    return tags.filter(Q(lname__in=lowered) | Q(name__in=names))
 
 
 def rename_tag(user: AbstractBaseUser, tag_id: int, new_name: str) -> Tag:
