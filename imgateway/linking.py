@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+import segno
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -110,3 +113,13 @@ def subscription_allowed(bare: str, roster: list[str]) -> bool:
     others = set(roster) - {bare}
     linked = set(LinkedJid.objects.filter(jid__in=list(others)).values_list("jid", flat=True)) if others else set()
     return len(others - linked) < settings.XMPP_ROSTER_MAX_STRANGERS
+
+
+def link_uri(bot_jid: str, code: str) -> str:
+    """The ``xmpp:`` URI (RFC 5122, XEP-0147) that opens a chat with the bot with ``link CODE`` typed in."""
+    return f"xmpp:{quote(bot_jid, safe='@')}?message;body={quote(f'link {code}', safe='')}"
+
+
+def link_qr(uri: str) -> segno.QRCode:
+    """The QR code of ``uri``: a phone's camera opens the chat client with the message ready to send."""
+    return segno.make(uri, error="m")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import io
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from slixmpp import JID
 
 from imgateway import linking
@@ -42,9 +44,8 @@ def im_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Now send the code below to the bot from %(jid)s.") % {"jid": code.jid})
             return redirect("im_settings")
-    pending = LinkCode.objects.filter(
-        user=request.user, expires_at__gt=timezone.now(), attempts__lt=LINK_CODE_MAX_ATTEMPTS
-    ).order_by("-created_at")
+    bot_jid = bot_address()
+    pending = [(code, linking.link_uri(bot_jid, code.code)) for code in _pending_codes(request)]
     return render(
         request,
         "imgateway/settings.html",
@@ -52,9 +53,34 @@ def im_settings(request: HttpRequest) -> HttpResponse:
             "form": form,
             "linked": LinkedJid.objects.filter(user=request.user),
             "pending": pending,
-            "bot_jid": bot_address(),
+            "bot_jid": bot_jid,
         },
     )
+
+
+def _pending_codes(request: HttpRequest):
+    return LinkCode.objects.filter(
+        user=request.user, expires_at__gt=timezone.now(), attempts__lt=LINK_CODE_MAX_ATTEMPTS
+    ).order_by("-created_at")
+
+
+@login_required
+@require_GET
+def link_qr(request: HttpRequest, code_id: int) -> HttpResponse:
+    """The QR code of one of the user's pending link codes, as SVG."""
+    code = get_object_or_404(_pending_codes(request), pk=code_id)
+    svg = io.BytesIO()
+    linking.link_qr(linking.link_uri(bot_address(), code.code)).save(svg, kind="svg", scale=6, border=4)
+    response = HttpResponse(svg.getvalue(), content_type="image/svg+xml")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def link_status(request: HttpRequest) -> JsonResponse:
+    """The user's linked addresses, which the settings page polls while a code waits to be sent."""
+    return JsonResponse({"linked": list(LinkedJid.objects.filter(user=request.user).values_list("jid", flat=True))})
 
 
 @login_required

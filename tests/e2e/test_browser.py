@@ -160,3 +160,29 @@ def test_keyboard_slash_focuses_the_search_box(page, live_server):
     page.goto("/bookmarks/")
     page.locator("body").press("/")
     expect(page.get_by_role("searchbox", name="Search bookmarks")).to_be_focused()
+
+
+def test_the_chat_addresses_page_shows_a_link_made_from_the_phone_without_a_reload(page, live_server, settings):
+    from imgateway import linking
+
+    settings.XMPP_JID = "favsite@example.org"
+    user = make_user("alice")
+    code = linking.start_link(user, "alice@example.net")
+    log_in(page, live_server, user)
+    page.goto("/settings/im/")
+    expect(page.get_by_role("link", name="Open in my chat client")).to_have_attribute(
+        "href", f"xmpp:favsite@example.org?message;body=link%20{code.code}"
+    )
+    qr = page.get_by_role("img", name="QR code that links alice@example.net")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.complete && image.naturalWidth") > 0  # drawn, not just its alt text
+    screenshot(page, "link-from-phone")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": live_server.url}])
+    page.reload()
+    expect(page.get_by_role("link", name="在我的聊天软件中打开")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways on a phone
+    screenshot(page, "link-from-phone-390-zh")
+    linking.link_with_code("alice@example.net", code.code)  # what the bot does when the code arrives
+    expect(page.locator(".linked-jids .jid")).to_have_text(["alice@example.net"])
+    expect(page.locator(".linked-now")).to_be_visible()
