@@ -66,6 +66,9 @@ ROUTES = {
     "i18n/setlang/": "session",
     "settings/im/": "session",
     "settings/im/unlink/": "session",
+    "settings/im/status/": "session",
+    # A link code's id, not a bookmark's: another user's code is a 404 (tests/test_link_from_phone.py).
+    "settings/im/qr/<int:code_id>.svg": "session",
     "api/bookmarks/": "session",  # DRF: token, or the session with CSRF enforced
     "api/bookmarks/<int:pk>/": "object",
     "api/tags/": "session",
