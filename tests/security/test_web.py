@@ -23,7 +23,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from bookmarks.models import AccessToken, Bookmark, ImportJob, Tag
 from bookmarks.tokens import token_for
 from bookmarks.web import login_limit
-from imgateway.models import LinkedJid
+from imgateway.linking import start_link
+from imgateway.models import LinkCode, LinkedJid
 from tests.conftest import live_database_url, make_bookmark
 from tests.test_deploy import production_env
 
@@ -67,8 +68,7 @@ ROUTES = {
     "settings/im/": "session",
     "settings/im/unlink/": "session",
     "settings/im/status/": "session",
-    # A link code's id, not a bookmark's: another user's code is a 404 (tests/test_link_from_phone.py).
-    "settings/im/qr/<int:code_id>.svg": "session",
+    "settings/im/qr/<int:code_id>.svg": "object",
     "api/bookmarks/": "session",  # DRF: token, or the session with CSRF enforced
     "api/bookmarks/<int:pk>/": "object",
     "api/tags/": "session",
@@ -132,7 +132,9 @@ def concrete(route: str, owner) -> str:
     bookmark = Bookmark.objects.filter(owner=owner).first() or make_bookmark(owner, title="Theirs")
     tag = Tag.objects.filter(owner=owner).first() or Tag.objects.create(owner=owner, name="theirs")
     job = ImportJob.objects.filter(owner=owner).first() or ImportJob.objects.create(owner=owner, file_name="x.html")
+    code = LinkCode.objects.filter(user=owner).first() or start_link(owner, f"{owner.username}@example.net")
     values = {
+        "code_id": code.pk,
         "bookmark_id": bookmark.pk,
         "tag_id": tag.pk,
         "job_id": job.pk,
