@@ -111,6 +111,7 @@ https_ports = {{ }}
 modules_enabled = {{
     "roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping"; "presence";
     "message"; "iq"; "smacks"; "offline"; "mam"; "version"; "time"; "uptime"; "posix";
+    "pep"; "vcard4"; "vcard_legacy";
 }}
 modules_disabled = {{ "s2s"; "dialback"; "http"; "bosh"; "websocket"; "register"; }}
 allow_registration = false

@@ -27,7 +27,7 @@ from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 from imgateway import commands, linking, messages
-from imgateway.bot import catchup, outbox, upkeep
+from imgateway.bot import catchup, outbox, profile, upkeep
 from imgateway.bot.backlog import Backlog
 from imgateway.bot.config import GatewayConfig
 from imgateway.bot.pacing import Backoff, TokenBuckets, Typing
@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 PLUGINS = (
     *("xep_0030", "xep_0059", "xep_0066", "xep_0085", "xep_0184", "xep_0198", "xep_0199"),
     *("xep_0313", "xep_0359", "xep_0441"),
+    *("xep_0054", "xep_0084", "xep_0092", "xep_0153"),  # the bot's profile (``profile``)
 )
+PLUGIN_CONFIG = {"xep_0092": profile.VERSION_CONFIG}
 # How long a confirmation may wait for the server's acknowledgement (XEP-0198) before it is sent again later.
 ACK_WAIT = 10.0
 STANZA_ID = "{urn:xmpp:sid:0}stanza-id"
@@ -74,7 +76,8 @@ class GatewayBot(ClientXMPP):
         self.roster.auto_authorize = None
         self.roster.auto_subscribe = False
         for plugin in PLUGINS:
-            self.register_plugin(plugin)
+            self.register_plugin(plugin, PLUGIN_CONFIG.get(plugin))
+        profile.describe(self)
         self.plugin["xep_0184"].auto_ack = False  # we answer receipts only for the messages we accept
         self.plugin["xep_0184"].auto_request = False
         if config.tls == "off":
@@ -136,6 +139,7 @@ class GatewayBot(ClientXMPP):
                 task.cancel()  # the last session's, cut short: this one reads from the mark again
         self.caught_up = False
         self.spawn(self.catch_up(), name="catch-up")
+        self.spawn(profile.publish(self))
 
     async def catch_up(self) -> None:
         try:
