@@ -196,4 +196,3 @@ def main() -> int:
         return 130
     finally:
         stack.stop()
-

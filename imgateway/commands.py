@@ -109,7 +109,8 @@ def _delete(user: AbstractBaseUser, bare: str, command: Command) -> str:
 
 def _undo(user: AbstractBaseUser, bare: str, command: Command) -> str:
     item = (
-        ChatSaveItem.objects.filter(chat_save__bare_jid=bare, chat_save__user=user, bookmark__isnull=False)
+        ChatSaveItem.objects.filter(chat_save__bare_jid=bare, chat_save__user=user, created=True)
+        .exclude(bookmark=None)
         .select_related("bookmark")
         .order_by("-chat_save__created_at", "-position", "-id")
         .first()

@@ -43,23 +43,25 @@ class Confirmation:
 def due(bookmark_ids: list[int], save_ids: list[int] = ()) -> list[Confirmation]:
     """The confirmations these finished bookmarks (or these saves) complete and that were not sent yet."""
     fresh_connection()
-    holding = set(ChatSaveItem.objects.filter(bookmark_id__in=bookmark_ids).values_list("chat_save_id", flat=True))
+    created = ChatSaveItem.objects.filter(created=True)
+    holding = set(created.filter(bookmark_id__in=bookmark_ids).values_list("chat_save_id", flat=True))
     saves = (
         ChatSave.objects.filter(pk__in=holding | set(save_ids), sent_at__isnull=True)
         .select_related("user__preferences")
-        .prefetch_related(Prefetch("items", queryset=ChatSaveItem.objects.select_related("bookmark")))
+        .prefetch_related(Prefetch("items", queryset=created.select_related("bookmark"), to_attr="created_items"))
         .order_by("created_at", "id")
     )
     confirmations = []
     for chat_save in saves:
-        items = list(chat_save.items.all())
+        items = chat_save.created_items
         if not any(item.bookmark is not None and item.bookmark.status == Bookmark.Status.PENDING for item in items):
             confirmations.append(Confirmation(chat_save.pk, chat_save.jid, render(chat_save, items)))
     return confirmations
 
 
 def render(chat_save: ChatSave, items: list[ChatSaveItem]) -> str:
-    """``Saved: <title>`` and the URL for each new bookmark, then the message's other lines, in its owner's language."""
+    """``Saved: <title>`` and the URL of each bookmark created, then the message's other lines, in its owner's
+    language."""
     lines = []
     with speaking_to(chat_save.user):
         for item in sorted(items, key=lambda item: (item.position, item.pk)):
@@ -89,7 +91,8 @@ def resend_unsent() -> int:
     unsent = ChatSave.objects.filter(
         sent_at__isnull=True, created_at__gte=now - GIVE_UP_AFTER, created_at__lt=now - RESEND_AFTER
     ).filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - RESEND_AFTER))
-    complete = unsent.exclude(items__bookmark__status=Bookmark.Status.PENDING).order_by("created_at")
+    still_fetching = ChatSaveItem.objects.filter(created=True, bookmark__status=Bookmark.Status.PENDING)
+    complete = unsent.exclude(pk__in=still_fetching.values("chat_save_id")).order_by("created_at")
     named = 0
     for save_id in complete.values_list("pk", flat=True)[:SWEEP_BATCH]:
         if unsent.filter(pk=save_id).update(queued_at=now):  # a second sweep running at once skips it

@@ -13,8 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,13 +26,14 @@ from django.db import (
     connection,
     transaction,
 )
-from django.utils import timezone, translation
+from django.utils import translation
 from slixmpp import JID
 from slixmpp.jid import InvalidJID
 
 from bookmarks.preferences import speaking_to
-from imgateway import commands, linking, saving
-from imgateway.models import ArchiveMark, LinkedJid, ReceivedMessage
+from imgateway import commands, corrections, linking, saving
+from imgateway.incoming import Incoming
+from imgateway.models import LinkedJid, ReceivedMessage
 from imgateway.parsing import Command, Save, parse_message
 
 log = logging.getLogger(__name__)
@@ -43,19 +43,6 @@ log = logging.getLogger(__name__)
 # message is bad: the message is kept and saved later, never answered "failed".
 UNAVAILABLE = (OperationalError, InterfaceError)
 CONNECTION_CHECK_SECONDS = 30.0
-# Catching up starts this long before the bot's archive mark: room for the
-# server's clock to be behind ours, and for a connection that died unnoticed.
-CATCH_UP_MARGIN = timedelta(minutes=10)
-
-
-@dataclass
-class Incoming:
-    sender: str  # the full JID the server stamped in ``from``
-    body: str
-    oob_urls: list[str] = field(default_factory=list)
-    message_id: str = ""
-    # The id our server's archive gave it (XEP-0359); empty when the server keeps no archive.
-    archive_id: str = ""
 
 
 @dataclass
@@ -339,6 +326,10 @@ def _route_as(incoming: Incoming, bare: str, user: AbstractBaseUser | None) -> R
     size = len(incoming.body.encode("utf-8"))
     if size > settings.XMPP_MAX_BODY_BYTES:
         return Reply(commands.too_long_notice(size))
+    if incoming.retracts:  # its body is only a fallback text for clients that do not know retractions
+        if user is None:
+            return Reply(None)
+        return _Job(incoming, bare, lambda: Reply(corrections.retract(user, bare, incoming.retracts)))
     parsed = parse_message(incoming.body, incoming.oob_urls)
     if isinstance(parsed, Command) and parsed.name == "link":
         return _Job(incoming, bare, lambda: Reply(linking.link_with_code(bare, parsed.args)))
@@ -346,8 +337,10 @@ def _route_as(incoming: Incoming, bare: str, user: AbstractBaseUser | None) -> R
         return Reply(commands.help_text())
     if user is None:
         return Reply(commands.unknown_jid_notice(bare))
+    if incoming.replaces:
+        return _Job(incoming, bare, lambda: _reply(corrections.correct(user, bare, incoming, parsed)))
     if isinstance(parsed, Save):
-        plan = saving.plan_save(user, bare, incoming.sender, incoming.message_id, parsed)
+        plan = saving.plan_save(user, bare, incoming, parsed)
         return _Job(incoming, bare, lambda: _reply(saving.save_messages([plan])[0]), plan=plan)
     return _Job(incoming, bare, lambda: Reply(commands.run(user, bare, parsed)))
 
@@ -367,31 +360,3 @@ def record_dropped(archive_ids: list[str]) -> None:
     """Messages the bot dropped on purpose (over the rate limit): received, never to be caught up again."""
     fresh_connection()
     _record_received([Incoming("", "", archive_id=pk) for pk in archive_ids])
-
-
-def forget_received_messages() -> int:
-    """The sweep: records older than the catch-up window go (no copy of those is looked for any more)."""
-    cutoff = timezone.now() - timedelta(hours=settings.XMPP_CATCH_UP_HOURS + 1)
-    deleted, _by_model = ReceivedMessage.objects.filter(received_at__lt=cutoff).delete()
-    return deleted
-
-
-def catch_up_start(bot_jid: str) -> datetime | None:
-    """Where catching up from the archive starts: ``CATCH_UP_MARGIN`` before the bot's mark, within the window.
-
-    Without a mark (this bot account's first session, or the first since an
-    upgrade) nothing older is read: the mark is set to now. ``XMPP_CATCH_UP_HOURS``
-    0 turns catching up off.
-    """
-    if settings.XMPP_CATCH_UP_HOURS <= 0:
-        return None
-    now = timezone.now()
-    mark, created = ArchiveMark.objects.get_or_create(jid=bot_jid, defaults={"handled_before": now})
-    if created:
-        return None
-    return max(now - timedelta(hours=settings.XMPP_CATCH_UP_HOURS), mark.handled_before - CATCH_UP_MARGIN)
-
-
-def mark_handled_before(bot_jid: str, moment: datetime) -> None:
-    """Every message archived for the bot before ``moment`` was handled (the bot was online, nothing in hand)."""
-    ArchiveMark.objects.filter(jid=bot_jid, handled_before__lt=moment).update(handled_before=moment)

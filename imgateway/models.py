@@ -59,18 +59,26 @@ class LinkCode(models.Model):
 
 
 class ChatSave(models.Model):
-    """One chat message that saved new bookmarks and awaits its confirmation.
+    """One chat message that saved links: what it saved (``items``), what it said, and its confirmation.
 
-    The confirmation goes to ``jid`` (the full JID, so the resource that sent
-    the link gets the answer) once every item's fetch has ended. ``lines``
-    holds what the immediate reply would have said (duplicates, refused
-    pieces), so the one confirmation lists everything the message held.
+    A message that created bookmarks is confirmed once every created item's
+    fetch has ended; the confirmation goes to ``jid`` (the full JID, so the
+    resource that sent the link gets the answer). ``lines`` holds what the
+    immediate reply would have said (duplicates, refused pieces), so the one
+    confirmation lists everything the message held. A message that only
+    saved links again was answered at once (``sent_at`` set on creation).
+    ``message_id``, ``origin_id``, ``tags`` and ``note`` let a correction (XEP-0308) or a
+    retraction (XEP-0424) of the message act on what it saved.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     jid = models.CharField(max_length=3071)
     bare_jid = models.CharField(max_length=3071)
     message_id = models.CharField(max_length=200, blank=True)
+    # The message's XEP-0359 origin id: a retraction (XEP-0424) names the message by it.
+    origin_id = models.CharField(max_length=200, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True)
     lines = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # When the beat sweep last named it on the stream of finished fetches (it stayed unsent).
@@ -81,6 +89,8 @@ class ChatSave(models.Model):
         indexes = [
             models.Index(fields=["sent_at", "created_at"], name="chatsave_unsent"),
             models.Index(fields=["bare_jid", "-created_at"], name="chatsave_jid_newest"),
+            models.Index(fields=["bare_jid", "message_id"], name="chatsave_jid_message"),
+            models.Index(fields=["bare_jid", "origin_id"], name="chatsave_jid_origin"),
         ]
 
     def __str__(self) -> str:
@@ -88,12 +98,13 @@ class ChatSave(models.Model):
 
 
 class ChatSaveItem(models.Model):
-    """A bookmark a chat message created (``undo`` removes the newest one)."""
+    """A bookmark a chat message saved: ``created`` it (``undo`` removes the newest such), or saved it again."""
 
     chat_save = models.ForeignKey(ChatSave, on_delete=models.CASCADE, related_name="items")
     bookmark = models.ForeignKey("bookmarks.Bookmark", null=True, on_delete=models.SET_NULL, related_name="+")
     url = models.TextField()
     position = models.PositiveSmallIntegerField(default=0)
+    created = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["position", "id"]

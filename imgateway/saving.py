@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -12,8 +13,16 @@ from django.utils.translation import gettext as _
 from bookmarks import services
 from bookmarks.models import Bookmark
 from bookmarks.preferences import speaking_to
+from imgateway.incoming import Incoming
 from imgateway.models import ChatSave, ChatSaveItem
 from imgateway.parsing import Save
+
+
+class MessageIds(NamedTuple):
+    """How a correction (its ``id``) or a retraction (its origin id) names the message."""
+
+    message_id: str
+    origin_id: str
 
 
 @dataclass
@@ -27,12 +36,14 @@ class SavePlan:
     user: AbstractBaseUser
     bare: str
     sender: str  # the full JID: the confirmation goes to the resource that sent the links
-    message_id: str
+    ids: MessageIds
+    tags: list[str]
+    note: str
     entries: list[services.PreparedSave | str]
     trailing: list[str]
 
 
-def plan_save(user: AbstractBaseUser, bare: str, sender: str, message_id: str, parsed: Save) -> SavePlan:
+def plan_save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Save) -> SavePlan:
     """Everything a save works out without the database, in the sender's language (the caller's)."""
     entries: list[services.PreparedSave | str] = []
     for url in parsed.urls:
@@ -47,60 +58,75 @@ def plan_save(user: AbstractBaseUser, bare: str, sender: str, message_id: str, p
         _("Not saved: %(url)s (at most %(n)d links per message)") % {"url": url, "n": len(parsed.urls)}
         for url in parsed.over_limit
     ]
-    return SavePlan(user, bare, sender, message_id, entries, trailing)
+    ids = MessageIds(incoming.message_id[:200], incoming.origin_id[:200])
+    return SavePlan(user, bare, incoming.sender, ids, parsed.tags, parsed.note, entries, trailing)
 
 
 def save_messages(plans: list[SavePlan]) -> list[str | None]:
     """Save the links of these messages together: for each, its answer now, or None when a confirmation follows.
 
-    All their links go to ``services.save_prepared`` in one call, then the
-    messages that saved new bookmarks get a ``ChatSave`` record (with an item
-    per new bookmark) in the same transaction, so a fetch (queued on commit)
-    always finds the record its confirmation needs. Links the person had
-    already are answered at once ("already saved"), with what was refused.
+    All their links go to ``services.save_prepared`` in one call, then each
+    message that saved a link gets a ``ChatSave`` record (an item per link,
+    created or saved again) in the same transaction, so a fetch (queued on
+    commit) always finds the record its confirmation needs, and a correction
+    or retraction finds what the message saved. A message whose links were
+    all known already is answered at once ("already saved"), with what was
+    refused.
     """
     answers: list[str | None] = []
     with transaction.atomic():
         prepared = [entry for plan in plans for entry in plan.entries if not isinstance(entry, str)]
         results = iter(services.save_prepared(prepared))
-        records: list[tuple[ChatSave, list[Bookmark]]] = []
+        records: list[tuple[ChatSave, list[services.SaveResult]]] = []
         for plan in plans:
             lines: list[str] = []
-            created: list[Bookmark] = []
+            saved: list[services.SaveResult] = []
             with speaking_to(plan.user):
                 for entry in plan.entries:
                     if isinstance(entry, str):
                         lines.append(entry)
                         continue
                     result = next(results)
-                    if result.created:
-                        created.append(result.bookmark)
-                    else:
+                    saved.append(result)
+                    if not result.created:
                         lines.append(already_saved_line(result.bookmark, result.first_saved_at))
                 lines += plan.trailing
-                if created:
-                    record = ChatSave(
-                        user=plan.user,
-                        jid=plan.sender,
-                        bare_jid=plan.bare,
-                        message_id=plan.message_id[:200],
-                        lines=lines,
-                    )
-                    records.append((record, created))
-                    answers.append(None)
-                else:
-                    answers.append("\n".join(lines) or _("Nothing to save."))
-        _record(records)
+                awaiting = any(result.created for result in saved)
+                answers.append(None if awaiting else "\n".join(lines) or _("Nothing to save."))
+            if saved:
+                records.append((_record_of(plan, lines, answered=not awaiting), saved))
+        record_saves(records)
     return answers
 
 
-def _record(records: list[tuple[ChatSave, list[Bookmark]]]) -> None:
+def _record_of(plan: SavePlan, lines: list[str], *, answered: bool) -> ChatSave:
+    return ChatSave(
+        user=plan.user,
+        jid=plan.sender,
+        bare_jid=plan.bare,
+        message_id=plan.ids.message_id,
+        origin_id=plan.ids.origin_id,
+        tags=plan.tags,
+        note=plan.note,
+        lines=lines,
+        sent_at=timezone.now() if answered else None,  # answered now: no confirmation follows
+    )
+
+
+def record_saves(records: list[tuple[ChatSave, list[services.SaveResult]]], first_position: int = 0) -> None:
+    """Write the chat records (unsaved ones) and an item for each link they saved, in order."""
     if records:
-        ChatSave.objects.bulk_create([record for record, _created in records])
+        ChatSave.objects.bulk_create([record for record, _saved in records if record.pk is None])
         ChatSaveItem.objects.bulk_create(
-            ChatSaveItem(chat_save=record, bookmark=bookmark, url=bookmark.url, position=position)
-            for record, created in records
-            for position, bookmark in enumerate(created)
+            ChatSaveItem(
+                chat_save=record,
+                bookmark=result.bookmark,
+                url=result.bookmark.url,
+                position=first_position + position,
+                created=result.created,
+            )
+            for record, saved in records
+            for position, result in enumerate(saved)
         )
 
 

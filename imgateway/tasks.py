@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
-from imgateway import confirmations, messages
+from imgateway import archive, confirmations
 
 
 @shared_task(name="imgateway.tasks.resend_confirmations", ignore_result=True)
 def resend_confirmations() -> int:
     """Name again the confirmations that were never sent (``imgateway.confirmations``), and forget
-    the messages received longer ago than the catch-up window (``messages.forget_received_messages``)."""
-    messages.forget_received_messages()
+    the messages received longer ago than the catch-up window (``archive.forget_received_messages``)."""
+    archive.forget_received_messages()
     return confirmations.resend_unsent()

@@ -27,6 +27,7 @@ from bookmarks.services.saving import (
     edit_bookmark,
     merge_resave,
     prepare_save,
+    replace_note,
     save_prepared,
     save_url,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "record_fetch",
     "refresh_metadata",
     "rename_tag",
+    "replace_note",
     "save_prepared",
     "save_url",
     "send_fetches",

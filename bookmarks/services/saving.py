@@ -21,6 +21,7 @@ from bookmarks.services.tagging import add_tags, get_or_create_tags, parse_tags
 NOTE_MAX_LENGTH = 10_000
 TITLE_MAX_LENGTH = 500
 _CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and newline
+_BLANK_RUN_RE = re.compile(r"\n\s*\n(\s*\n)+")  # left where a note was taken out
 # Tries of the read-then-insert step when concurrent saves keep inserting the same URLs first.
 _INSERT_TRIES = 3
 
@@ -183,6 +184,26 @@ def merge_resave(bookmark: Bookmark, title: str, note: str, when: datetime) -> N
         bookmark.note = f"{bookmark.note}\n\n{note}" if bookmark.note else note
         bookmark.note = bookmark.note[-NOTE_MAX_LENGTH:]
     bookmark.added_at = max(when, bookmark.added_at)
+
+
+def replace_note(bookmarks: Iterable[Bookmark], old: str, new: str) -> None:
+    """A note given with a save changed (a chat message was corrected): in each note, ``old`` gives way to ``new``.
+
+    The rest of a note (earlier saves' notes, what was typed on the web)
+    stays; a note that no longer holds ``old`` gets ``new`` appended, as a
+    re-save would.
+    """
+    old, new = clean_text(old), clean_text(new)
+    now = timezone.now()
+    for bookmark in bookmarks:
+        note = bookmark.note
+        if old and old in note:
+            note = _BLANK_RUN_RE.sub("\n\n", note.replace(old, new, 1)).strip()
+        elif new and new not in note:
+            note = f"{note}\n\n{new}" if note else new
+        if note != bookmark.note:
+            bookmark.note, bookmark.updated_at = note[-NOTE_MAX_LENGTH:], now
+            bookmark.save(update_fields=["note", "updated_at"])
 
 
 def edit_bookmark(

@@ -5,9 +5,9 @@ not when the gateway has saved it; a gateway that dies in between would
 lose it. Every message the server archives (XEP-0313, Prosody's
 ``mod_mam``) carries the archive's id (XEP-0359), and the gateway records
 the ids it handled in the transaction of their effect
-(``imgateway.messages``). It also keeps a mark (``ArchiveMark``): everything
+(``imgateway.messages``). It also keeps a mark (``ArchiveMark``, ``imgateway.archive``): everything
 archived before it was handled, moved on while the bot is online with
-nothing in hand (``GatewayBot.keep_archive_mark``). On every new session
+nothing in hand (``upkeep.keep_archive_mark``). On every new session
 it reads the archive from a little before the mark, a page at a time, and
 handles like a live one each message whose id it has not recorded. A
 catch-up cut short (the connection drops, the gateway is killed) leaves the
@@ -25,7 +25,7 @@ from slixmpp import JID
 from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.stanza import Message
 
-from imgateway import messages
+from imgateway import archive
 from imgateway.bot.backlog import Backlog
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ class Bot(Protocol):
 
 
 async def catch_up(bot: Bot) -> bool:
-    """Hand every archived chat message since ``messages.catch_up_start`` to the bot; whether all was read."""
-    since: datetime | None = await bot.backlog.call(messages.catch_up_start, bot.boundjid.bare)
+    """Hand every archived chat message since ``archive.catch_up_start`` to the bot; whether all was read."""
+    since: datetime | None = await bot.backlog.call(archive.catch_up_start, bot.boundjid.bare)
     if since is None:
         return True
     read, after = 0, None

@@ -27,7 +27,7 @@ from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 from imgateway import commands, linking, messages
-from imgateway.bot import catchup, outbox, profile, upkeep
+from imgateway.bot import catchup, outbox, profile, stanzas, upkeep
 from imgateway.bot.backlog import Backlog
 from imgateway.bot.config import GatewayConfig
 from imgateway.bot.pacing import Backoff, TokenBuckets, Typing
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 PLUGINS = (
     *("xep_0030", "xep_0059", "xep_0066", "xep_0085", "xep_0184", "xep_0198", "xep_0199"),
-    *("xep_0313", "xep_0359", "xep_0441"),
+    *("xep_0308", "xep_0313", "xep_0359", "xep_0424", "xep_0441"),
     *("xep_0054", "xep_0084", "xep_0092", "xep_0153"),  # the bot's profile (``profile``)
 )
 PLUGIN_CONFIG = {"xep_0092": profile.VERSION_CONFIG}
@@ -93,8 +93,9 @@ class GatewayBot(ClientXMPP):
         self.add_event_handler("message", self.on_message)
         # slixmpp's "message" event needs a body; a bare XEP-0066 link has none.
         self.register_handler(
-            Callback("OOB without body", MatchXPath("{jabber:client}message/{jabber:x:oob}x"), self.on_oob_message)
+            Callback("OOB without body", MatchXPath("{jabber:client}message/{jabber:x:oob}x"), self.on_bodyless_message)
         )
+        self.add_event_handler("message_retract", self.on_bodyless_message)
         self.add_event_handler("presence_subscribe", self.on_subscribe)
         self.add_event_handler("presence_unsubscribe", self.on_unsubscribe)
 
@@ -219,7 +220,8 @@ class GatewayBot(ClientXMPP):
                 return element.get("id") or ""
         return ""
 
-    def on_oob_message(self, msg: Message) -> None:
+    def on_bodyless_message(self, msg: Message) -> None:
+        """A bare XEP-0066 link, or a retraction without a fallback body: slixmpp's "message" event skips them."""
         if not msg["body"]:
             self.on_message(msg)
 
@@ -230,16 +232,14 @@ class GatewayBot(ClientXMPP):
 
     def take(self, msg: Message, archive_id: str, *, live: bool) -> None:
         """Queue a chat message sent to us (live, or from the archive when catching up) for the database thread."""
-        oob = msg["oob"]["url"] if msg.xml.find("{jabber:x:oob}x") is not None else ""
-        body = msg["body"] or ""
-        if not body.strip() and not oob:
-            return  # chat states, receipts and other body-less messages
+        incoming = stanzas.incoming_from(msg, archive_id)
+        if incoming is None:
+            return
         sender = msg["from"]
         if live and msg["request_receipt"] and msg["id"]:
             self.send_receipt(sender, msg["id"])
         if live and not self.kept_for_us(msg) and not self.within_rate(sender, archive_id):
             return
-        incoming = Incoming(str(sender), body, [oob] if oob else [], msg["id"] or "", archive_id)
         if self.typing.started(str(sender)):
             self.send_chat_state(sender, "composing")
         self.backlog.put(incoming, functools.partial(self.on_handled, incoming))

@@ -11,7 +11,7 @@ from django.utils import timezone
 from slixmpp import JID
 from slixmpp.exceptions import IqError, IqTimeout
 
-from imgateway import messages
+from imgateway import archive
 from imgateway.bot.backlog import Backlog
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,6 @@ async def keep_archive_mark(bot: Bot) -> None:
         moment = timezone.now()
         if bot.online.is_set() and bot.caught_up and not bot.retrying and bot.backlog.idle.is_set():
             try:
-                await bot.backlog.call(messages.mark_handled_before, bot.boundjid.bare, moment)
+                await bot.backlog.call(archive.mark_handled_before, bot.boundjid.bare, moment)
             except Exception:  # the database is away: the mark stays, which only means reading more later
                 log.warning("could not move the archive mark", exc_info=True)
