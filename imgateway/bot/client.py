@@ -26,8 +26,8 @@ from slixmpp.stanza import Message
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-from imgateway import commands, linking, messages
-from imgateway.bot import catchup, outbox, profile, stanzas, upkeep
+from imgateway import commands, messages
+from imgateway.bot import catchup, outbox, presence, profile, stanzas, upkeep
 from imgateway.bot.backlog import Backlog
 from imgateway.bot.config import GatewayConfig
 from imgateway.bot.pacing import Backoff, TokenBuckets, Typing
@@ -96,8 +96,7 @@ class GatewayBot(ClientXMPP):
             Callback("OOB without body", MatchXPath("{jabber:client}message/{jabber:x:oob}x"), self.on_bodyless_message)
         )
         self.add_event_handler("message_retract", self.on_bodyless_message)
-        self.add_event_handler("presence_subscribe", self.on_subscribe)
-        self.add_event_handler("presence_unsubscribe", self.on_unsubscribe)
+        presence.install(self)
 
     # -- connection ----------------------------------------------------------
 
@@ -363,24 +362,6 @@ class GatewayBot(ClientXMPP):
         msg = self.make_message(mto=to, mbody=text, mtype="chat")
         msg["chat_state"] = state
         msg.send()
-
-    # -- presence ------------------------------------------------------------
-
-    async def on_subscribe(self, presence: Any) -> None:
-        bare = presence["from"].bare
-        roster = [str(jid) for jid in self.client_roster]
-        allowed = await self.backlog.call(linking.subscription_allowed, bare, roster)
-        log.info("subscription request from %s: %s", bare, "approved" if allowed else "declined")
-        if allowed:
-            self.send_presence(pto=bare, ptype="subscribed")
-            self.send_presence(pto=bare, pstatus=self.status_line())
-        else:
-            self.send_presence(pto=bare, ptype="unsubscribed")
-
-    async def on_unsubscribe(self, presence: Any) -> None:
-        # A stranger who leaves leaves no roster entry behind.
-        with contextlib.suppress(Exception):
-            await self.del_roster_item(presence["from"].bare)
 
 
 def run_gateway(config: GatewayConfig) -> None:
