@@ -164,6 +164,8 @@ class Preferences(models.Model):
     language = models.CharField(max_length=16, blank=True)
     # An IANA zone name, or empty for "the browser's" (the bot then uses TIME_ZONE).
     time_zone = models.CharField(max_length=64, blank=True)
+    # Chat confirmations wait while the person's presence is "do not disturb", then come as one digest.
+    hold_when_busy = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language or '-'} {self.time_zone or '-'}"

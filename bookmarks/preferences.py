@@ -1,4 +1,5 @@
-"""Per-person language and time zone, remembered for the chat bot and other browserless replies."""
+"""Per-person choices remembered for the chat bot and other browserless replies: language, time zone, and
+whether chat confirmations wait while the person is busy."""
 
 from __future__ import annotations
 
@@ -13,15 +14,29 @@ from django.utils import timezone, translation
 from bookmarks.models import Preferences
 
 
-def remember(user: AbstractBaseUser, *, language: str | None = None, time_zone: str | None = None) -> None:
+def remember(
+    user: AbstractBaseUser,
+    *,
+    language: str | None = None,
+    time_zone: str | None = None,
+    hold_when_busy: bool | None = None,
+) -> None:
     """Store what ``user`` chose in settings (None leaves a value as it is)."""
-    changes = {}
+    changes: dict[str, str | bool] = {}
+    if hold_when_busy is not None:
+        changes["hold_when_busy"] = hold_when_busy
     if language is not None:
         changes["language"] = language if language in dict(settings.LANGUAGES) else ""
     if time_zone is not None:
         changes["time_zone"] = time_zone
     if changes:
         Preferences.objects.update_or_create(user=user, defaults=changes)
+
+
+def holds_when_busy(user: AbstractBaseUser | None) -> bool:
+    """Whether ``user``'s chat confirmations wait while their presence is "do not disturb" (the default)."""
+    chosen = _chosen_by(user)
+    return chosen.hold_when_busy if chosen else True
 
 
 @contextmanager

@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", accounts.set_language, name="set_language"),
     path("settings/im/", im_views.im_settings, name="im_settings"),
     path("settings/im/unlink/", im_views.unlink, name="im_unlink"),
+    path("settings/im/busy/", im_views.hold_when_busy, name="im_busy"),
     path("settings/im/status/", im_views.link_status, name="im_link_status"),
     path("settings/im/qr/<int:code_id>.svg", im_views.link_qr, name="im_link_qr"),
     path("api/", include("bookmarks.api.urls")),

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from bookmarks.fetching import finished
 from bookmarks.models import Bookmark
-from bookmarks.preferences import speaking_to
+from bookmarks.preferences import holds_when_busy, speaking_to
 from imgateway.messages import fresh_connection
 from imgateway.models import ChatSave, ChatSaveItem
 
@@ -38,6 +38,7 @@ class Confirmation:
     save_id: int
     to: str  # the full JID that sent the links
     body: str
+    hold_when_busy: bool = True  # its owner's choice: wait while they are "do not disturb" (``imgateway.busy``)
 
 
 def due(bookmark_ids: list[int], save_ids: list[int] = ()) -> list[Confirmation]:
@@ -46,7 +47,7 @@ def due(bookmark_ids: list[int], save_ids: list[int] = ()) -> list[Confirmation]
     created = ChatSaveItem.objects.filter(created=True)
     holding = set(created.filter(bookmark_id__in=bookmark_ids).values_list("chat_save_id", flat=True))
     saves = (
-        ChatSave.objects.filter(pk__in=holding | set(save_ids), sent_at__isnull=True)
+        ChatSave.objects.filter(pk__in=holding | set(save_ids), sent_at__isnull=True, held_at__isnull=True)
         .select_related("user__preferences")
         .prefetch_related(Prefetch("items", queryset=created.select_related("bookmark"), to_attr="created_items"))
         .order_by("created_at", "id")
@@ -55,7 +56,8 @@ def due(bookmark_ids: list[int], save_ids: list[int] = ()) -> list[Confirmation]
     for chat_save in saves:
         items = chat_save.created_items
         if not any(item.bookmark is not None and item.bookmark.status == Bookmark.Status.PENDING for item in items):
-            confirmations.append(Confirmation(chat_save.pk, chat_save.jid, render(chat_save, items)))
+            body = render(chat_save, items)
+            confirmations.append(Confirmation(chat_save.pk, chat_save.jid, body, holds_when_busy(chat_save.user)))
     return confirmations
 
 
@@ -89,7 +91,10 @@ def resend_unsent() -> int:
     """The sweep: name again on the stream each complete save never sent; how many were named."""
     now = timezone.now()
     unsent = ChatSave.objects.filter(
-        sent_at__isnull=True, created_at__gte=now - GIVE_UP_AFTER, created_at__lt=now - RESEND_AFTER
+        sent_at__isnull=True,
+        held_at__isnull=True,  # waiting for a digest (``imgateway.busy``)
+        created_at__gte=now - GIVE_UP_AFTER,
+        created_at__lt=now - RESEND_AFTER,
     ).filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - RESEND_AFTER))
     still_fetching = ChatSaveItem.objects.filter(created=True, bookmark__status=Bookmark.Status.PENDING)
     complete = unsent.exclude(pk__in=still_fetching.values("chat_save_id")).order_by("created_at")

@@ -123,3 +123,8 @@ def link_uri(bot_jid: str, code: str) -> str:
 def link_qr(uri: str) -> segno.QRCode:
     """The QR code of ``uri``: a phone's camera opens the chat client with the message ready to send."""
     return segno.make(uri, error="m")
+
+
+def linked_addresses() -> set[str]:
+    """Every linked address (the bot asks each for its presence subscription)."""
+    return set(LinkedJid.objects.values_list("jid", flat=True))

@@ -50,6 +50,7 @@ class Reply:
     text: str | None
     # New bookmarks are being fetched: a confirmation will follow.
     awaiting_confirmation: bool = False
+    linked: bool = False  # the sender's address was linked: the bot asks for its presence
 
 
 class DatabaseUnavailable(Exception):
@@ -332,7 +333,7 @@ def _route_as(incoming: Incoming, bare: str, user: AbstractBaseUser | None) -> R
         return _Job(incoming, bare, lambda: Reply(corrections.retract(user, bare, incoming.retracts)))
     parsed = parse_message(incoming.body, incoming.oob_urls)
     if isinstance(parsed, Command) and parsed.name == "link":
-        return _Job(incoming, bare, lambda: Reply(linking.link_with_code(bare, parsed.args)))
+        return _Job(incoming, bare, lambda: _link(bare, parsed.args))
     if isinstance(parsed, Command) and parsed.name == "help":
         return Reply(commands.help_text())
     if user is None:
@@ -343,6 +344,11 @@ def _route_as(incoming: Incoming, bare: str, user: AbstractBaseUser | None) -> R
         plan = saving.plan_save(user, bare, incoming, parsed)
         return _Job(incoming, bare, lambda: _reply(saving.save_messages([plan])[0]), plan=plan)
     return _Job(incoming, bare, lambda: Reply(commands.run(user, bare, parsed)))
+
+
+def _link(bare: str, typed: str) -> Reply:
+    text = linking.link_with_code(bare, typed)
+    return Reply(text, linked=LinkedJid.objects.filter(jid=bare).exists())
 
 
 def slow_down_notice(bare: str | None) -> str:

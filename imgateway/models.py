@@ -81,6 +81,8 @@ class ChatSave(models.Model):
     note = models.TextField(blank=True)
     lines = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Complete while its owner was busy (presence "dnd"): waits for the digest (``imgateway.busy``).
+    held_at = models.DateTimeField(null=True, blank=True)
     # When the beat sweep last named it on the stream of finished fetches (it stayed unsent).
     queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

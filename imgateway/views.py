@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from slixmpp import JID
 
+from bookmarks import preferences
 from imgateway import linking
 from imgateway.models import LINK_CODE_MAX_ATTEMPTS, LinkCode, LinkedJid
 
@@ -54,6 +55,7 @@ def im_settings(request: HttpRequest) -> HttpResponse:
             "linked": LinkedJid.objects.filter(user=request.user),
             "pending": pending,
             "bot_jid": bot_jid,
+            "hold_when_busy": preferences.holds_when_busy(request.user),
         },
     )
 
@@ -90,4 +92,17 @@ def unlink(request: HttpRequest) -> HttpResponse:
     if linking.unlink(request.user, jid):
         messages.success(request, _("%(jid)s is no longer linked.") % {"jid": jid})
     LinkCode.objects.filter(user=request.user, jid=jid).delete()
+    return redirect("im_settings")
+
+
+@login_required
+@require_POST
+def hold_when_busy(request: HttpRequest) -> HttpResponse:
+    """Whether the bot holds confirmations while the person is "do not disturb" (``imgateway.busy``)."""
+    hold = request.POST.get("hold_when_busy") == "1"
+    preferences.remember(request.user, hold_when_busy=hold)
+    if hold:
+        messages.success(request, _("Confirmations wait while you are busy, then come as one summary."))
+    else:
+        messages.success(request, _("Confirmations arrive at once, even while you are busy."))
     return redirect("im_settings")

@@ -140,6 +140,7 @@ class GatewayBot(ClientXMPP):
         self.caught_up = False
         self.spawn(self.catch_up(), name="catch-up")
         self.spawn(profile.publish(self))
+        presence.start_session(self)
 
     async def catch_up(self) -> None:
         try:
@@ -279,6 +280,8 @@ class GatewayBot(ClientXMPP):
             log.error("handling a message from %s failed", incoming.sender, exc_info=outcome)
             with translation.override(settings.LANGUAGE_CODE):
                 outcome = Reply(_("Sorry, something went wrong; please try again later."))
+        if outcome.linked:
+            presence.ask_for_presence(self, JID(incoming.sender).bare)
         if outcome.awaiting_confirmation:
             return  # still in flight: its confirmation answers it
         state = self.typing.finished(incoming.sender)

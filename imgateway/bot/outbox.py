@@ -6,7 +6,8 @@
    another consumer (a gateway that died under another resource) become
    ours (``XAUTOCLAIM``).
 3. For each batch read, the database thread says which confirmations are
-   due (``imgateway.confirmations.due``); each is sent, recorded as sent
+   due (``imgateway.confirmations.due``); those of a person who is "do not
+   disturb" are held for a digest (``imgateway.busy``); each other is sent, recorded as sent
    once the server acknowledged it (XEP-0198), and then the entries are
    acknowledged and deleted. What the server did not acknowledge (the
    connection dropped) is read and sent again after reconnecting.
@@ -29,7 +30,7 @@ from django.conf import settings
 from slixmpp import JID
 
 from bookmarks.fetching import finished
-from imgateway import confirmations
+from imgateway import busy, confirmations
 from imgateway.bot.backlog import Backlog
 from imgateway.bot.config import GatewayConfig
 from imgateway.bot.pacing import Typing
@@ -50,6 +51,10 @@ class Bot(Protocol):
     stopping: bool
     typing: Typing
     client_roster: Any
+    busy: set[str]  # bare JIDs that are "do not disturb" (``presence``)
+    held: set[str]  # bare JIDs with confirmations held for a digest
+
+    def send_chat_state(self, to: str, state: str) -> None: ...
 
     async def send_acknowledged(self, messages: list[tuple[str, str, str]]) -> list[int]: ...
 
@@ -129,6 +134,7 @@ async def _deliver(bot: Bot, client: aioredis.Redis, stream: str, entries: list)
         bookmark_ids += [int(pk) for pk in fields.get(b"bookmarks", b"").split() if pk.isdigit()]
         save_ids += [int(pk) for pk in fields.get(b"save", b"").split() if pk.isdigit()]
     due = await bot.backlog.call(confirmations.due, bookmark_ids, save_ids) if bookmark_ids or save_ids else []
+    due = await _hold_for_the_busy(bot, due)
     replies = [(_reply_address(bot, c.to), c.body, bot.typing.finished(c.to)) for c in due]
     acknowledged = await bot.send_acknowledged(replies) if replies and bot.online.is_set() else []
     sent = [due[position].save_id for position in acknowledged]
@@ -139,6 +145,19 @@ async def _deliver(bot: Bot, client: aioredis.Redis, stream: str, entries: list)
         handled = [entry_id for entry_id, _fields in read]
         await client.xack(stream, GROUP, *handled)
         await client.xdel(stream, *handled)
+
+
+async def _hold_for_the_busy(bot: Bot, due: list[confirmations.Confirmation]) -> list[confirmations.Confirmation]:
+    """Hold the confirmations of people who are "do not disturb" (``imgateway.busy``); the others, to send."""
+    held = [c for c in due if c.hold_when_busy and JID(c.to).bare in bot.busy]
+    if not held:
+        return due
+    await asyncio.shield(bot.backlog.call(busy.hold, [c.save_id for c in held]))
+    for confirmation in held:
+        bot.held.add(JID(confirmation.to).bare)
+        if bot.typing.finished(confirmation.to) == "active":
+            bot.send_chat_state(confirmation.to, "active")  # no "composing" left showing
+    return [c for c in due if c not in held]
 
 
 def _reply_address(bot: Bot, full: str) -> str:

@@ -67,6 +67,7 @@ ROUTES = {
     "i18n/setlang/": "session",
     "settings/im/": "session",
     "settings/im/unlink/": "session",
+    "settings/im/busy/": "session",
     "settings/im/status/": "session",
     "settings/im/qr/<int:code_id>.svg": "object",
     "api/bookmarks/": "session",  # DRF: token, or the session with CSRF enforced
