@@ -186,3 +186,24 @@ def test_the_chat_addresses_page_shows_a_link_made_from_the_phone_without_a_relo
     linking.link_with_code("alice@example.net", code.code)  # what the bot does when the code arrives
     expect(page.locator(".linked-jids .jid")).to_have_text(["alice@example.net"])
     expect(page.locator(".linked-now")).to_be_visible()
+
+
+def test_holding_confirmations_while_busy_is_turned_off_on_the_chat_addresses_page(page, live_server):
+    from bookmarks import preferences
+
+    user = make_user("alice")
+    log_in(page, live_server, user)
+    page.goto("/settings/im/")
+    hold = page.get_by_role("checkbox", name="do not disturb", exact=False)
+    expect(hold).to_be_checked()
+    hold.uncheck()
+    page.locator("form[action='/settings/im/busy/']").get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Confirmations arrive at once, even while you are busy.")).to_be_visible()
+    assert not preferences.holds_when_busy(user)
+    screenshot(page, "hold-while-busy")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": live_server.url}])
+    page.reload()
+    expect(page.get_by_role("checkbox", name="请勿打扰", exact=False)).not_to_be_checked()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "hold-while-busy-390-zh")
