@@ -2,7 +2,10 @@
 
 Each command is a function of the linked user, the sender's bare JID and the
 parsed command, returning the reply text; it runs in the database thread,
-in the sender's language (``imgateway.messages`` routes to it).
+in the sender's language (``imgateway.messages`` routes to it). The queries
+and actions behind them (``recent_bookmarks``, ``find_bookmarks``,
+``tag_counts``, ``delete_numbered``, ``undo_last``) serve the menus of
+``imgateway.adhoc`` too.
 """
 
 from __future__ import annotations
@@ -62,11 +65,15 @@ def _recent(user: AbstractBaseUser, bare: str, command: Command) -> str:
         count = int(command.args.split()[0]) if command.args.split() else RECENT_DEFAULT
     except ValueError:
         return _("Usage: recent [N], for example: recent 10")
-    count = max(1, min(count, RECENT_MAX))
-    bookmarks = list(Bookmark.objects.filter(owner=user)[:count])
+    bookmarks = recent_bookmarks(user, count)
     if not bookmarks:
         return _("You have no bookmarks yet. Send me a link!")
     return "\n".join(_listing_line(b) for b in bookmarks)
+
+
+def recent_bookmarks(user: AbstractBaseUser, count: int) -> list[Bookmark]:
+    """``user``'s newest bookmarks, ``count`` of them (kept within 1..RECENT_MAX)."""
+    return list(Bookmark.objects.filter(owner=user)[: max(1, min(count, RECENT_MAX))])
 
 
 def _listing_line(bookmark: Bookmark) -> str:
@@ -76,38 +83,66 @@ def _listing_line(bookmark: Bookmark) -> str:
 def _find(user: AbstractBaseUser, bare: str, command: Command) -> str:
     if not command.args.strip():
         return _("Usage: find WORDS, for example: find python asyncio")
-    queryset = search_bookmarks(Bookmark.objects.filter(owner=user), command.args)
-    bookmarks = list(queryset[: FIND_MAX + 1])
+    bookmarks, more = find_bookmarks(user, command.args)
     if not bookmarks:
         return _("Nothing found for “%(query)s”.") % {"query": command.args.strip()}
-    lines = [_listing_line(b) for b in bookmarks[:FIND_MAX]]
-    if len(bookmarks) > FIND_MAX:
+    lines = [_listing_line(b) for b in bookmarks]
+    if more:
         lines.append(_("More on the web: %(url)s") % {"url": f"{settings.SITE_URL}/bookmarks/"})
     return "\n".join(lines)
 
 
+def find_bookmarks(user: AbstractBaseUser, query: str) -> tuple[list[Bookmark], bool]:
+    """The first FIND_MAX of ``user``'s bookmarks that match ``query``, and whether there are more."""
+    bookmarks = list(search_bookmarks(Bookmark.objects.filter(owner=user), query)[: FIND_MAX + 1])
+    return bookmarks[:FIND_MAX], len(bookmarks) > FIND_MAX
+
+
 def _tags(user: AbstractBaseUser, bare: str, command: Command) -> str:
-    tags = list(
-        Tag.objects.filter(owner=user).annotate(n=Count("bookmarks")).filter(n__gt=0).order_by("-n", "name")[:TAGS_MAX]
-    )
+    tags = tag_counts(user)
     if not tags:
         return _("You have no tags yet. Add #words to a link to tag it.")
     return " ".join(f"#{tag.name} ({tag.n})" for tag in tags)
 
 
+def tag_counts(user: AbstractBaseUser) -> list[Tag]:
+    """``user``'s most used tags (TAGS_MAX at most), each with its number of bookmarks as ``n``."""
+    return list(
+        Tag.objects.filter(owner=user).annotate(n=Count("bookmarks")).filter(n__gt=0).order_by("-n", "name")[:TAGS_MAX]
+    )
+
+
 def _delete(user: AbstractBaseUser, bare: str, command: Command) -> str:
-    ids = [piece.lstrip("#[").rstrip("]") for piece in command.args.split()]
+    ids = bookmark_ids(command.args)
+    if not ids:
+        return _("Usage: del ID (the number shown by recent or find)")
+    return delete_numbered(user, ids)
+
+
+def bookmark_ids(text: str) -> list[int]:
+    """The bookmark numbers in ``text`` ("12 [13] #14"); none when any piece is not one."""
+    ids = [piece.lstrip("#[").rstrip("]") for piece in text.split()]
     # ASCII digits that fit a database integer ("²" is a digit to isdigit(), and
     # a 30-digit id overflows SQLite's INTEGER): anything else is a usage error.
     if not ids or not all(piece.isascii() and piece.isdigit() and len(piece) <= 18 for piece in ids):
-        return _("Usage: del ID (the number shown by recent or find)")
-    deleted = services.delete_bookmarks(user, [int(piece) for piece in ids])
+        return []
+    return [int(piece) for piece in ids]
+
+
+def delete_numbered(user: AbstractBaseUser, ids: list[int]) -> str:
+    """Delete ``user``'s bookmarks with these numbers; what to answer."""
+    deleted = services.delete_bookmarks(user, ids)
     if not deleted:
         return _("No such bookmark.")
     return ngettext("Deleted %(n)d bookmark.", "Deleted %(n)d bookmarks.", deleted) % {"n": deleted}
 
 
 def _undo(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    return undo_last(user, bare)
+
+
+def undo_last(user: AbstractBaseUser, bare: str) -> str:
+    """Delete the newest bookmark a message from ``bare`` created (never one it only saved again); what to answer."""
     item = (
         ChatSaveItem.objects.filter(chat_save__bare_jid=bare, chat_save__user=user, created=True)
         .exclude(bookmark=None)
@@ -124,6 +159,10 @@ def _undo(user: AbstractBaseUser, bare: str, command: Command) -> str:
 
 def _unlink(user: AbstractBaseUser, bare: str, command: Command) -> str:
     linking.unlink(user, bare)
+    return unlinked_text(user)
+
+
+def unlinked_text(user: AbstractBaseUser) -> str:
     return _("This address is no longer linked to %(name)s. Link it again at %(url)s") % {
         "name": user.get_username(),
         "url": f"{settings.SITE_URL}/settings/im/",

@@ -27,7 +27,7 @@ from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 from imgateway import commands, messages
-from imgateway.bot import catchup, outbox, presence, profile, stanzas, upkeep
+from imgateway.bot import adhoc, catchup, outbox, presence, profile, stanzas, upkeep
 from imgateway.bot.backlog import Backlog
 from imgateway.bot.config import GatewayConfig
 from imgateway.bot.pacing import Backoff, TokenBuckets, Typing
@@ -39,6 +39,7 @@ PLUGINS = (
     *("xep_0030", "xep_0059", "xep_0066", "xep_0085", "xep_0184", "xep_0198", "xep_0199"),
     *("xep_0308", "xep_0313", "xep_0359", "xep_0424", "xep_0441"),
     *("xep_0054", "xep_0084", "xep_0092", "xep_0153"),  # the bot's profile (``profile``)
+    *("xep_0004", "xep_0050"),  # commands as menus (``adhoc``)
 )
 PLUGIN_CONFIG = {"xep_0092": profile.VERSION_CONFIG}
 # How long a confirmation may wait for the server's acknowledgement (XEP-0198) before it is sent again later.
@@ -97,6 +98,7 @@ class GatewayBot(ClientXMPP):
         )
         self.add_event_handler("message_retract", self.on_bodyless_message)
         presence.install(self)
+        adhoc.install(self)
 
     # -- connection ----------------------------------------------------------
 
