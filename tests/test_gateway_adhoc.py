@@ -74,6 +74,16 @@ def rows(answer) -> list[dict]:
     return answer["form"].get_items()
 
 
+def test_the_bot_says_it_offers_commands(gateway, chat_user):
+    person = chat_user()
+    menus = Menus(gateway, person)
+
+    async def features(client):
+        return (await client.plugin["xep_0030"].get_info(jid=menus.bot))["disco_info"]["features"]
+
+    assert "http://jabber.org/protocol/commands" in person.loop.run(features(person.client))
+
+
 def test_a_linked_address_lists_the_commands(gateway, chat_user):
     _user, person = linked_person(chat_user)
     listing = Menus(gateway, person).listing()
