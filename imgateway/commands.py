@@ -49,13 +49,14 @@ def help_text() -> str:
             _("Commands (with or without /):"),
             _("help (帮助): this text"),
             _("recent [N] (最近): your newest bookmarks"),
-            _("find WORDS (搜索): search your bookmarks"),
+            _("find WORDS (搜索, 查找): search your bookmarks"),
             _("tags (标签): your tags"),
             _("del ID (删除): delete a bookmark"),
             _("undo (撤销): delete the last bookmark saved from this address"),
-            _("link CODE: link this address to your account (code from %(url)s)")
+            _("link CODE (绑定): link this address to your account (code from %(url)s)")
             % {"url": f"{settings.SITE_URL}/settings/im/"},
             _("unlink (解绑): unlink this address"),
+            _("Edit a message that saved links to change what it saved; retract it to remove what it created."),
         ]
     )
 

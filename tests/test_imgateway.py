@@ -188,6 +188,13 @@ def test_help_lists_the_commands(db, word):
     assert "recent" in text and "find" in text and "undo" in text
 
 
+def test_help_names_every_chinese_alias(db):
+    from imgateway.parsing import COMMANDS
+
+    text = say("help").text
+    assert [word for word in COMMANDS if not word.isascii() and word not in text] == []
+
+
 @pytest.mark.parametrize("word", ["recent", "/Recent 2", "最近"])
 def test_recent_lists_the_newest_bookmarks(alice, word):
     make_bookmark(alice, url="https://example.com/old", title="Old one")
