@@ -40,9 +40,11 @@ def fetch_metadata(self, bookmark_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def sweep_stale_fetches() -> dict[str, int]:
-    """Beat: queue again bookmarks left pending too long; give up on those tried too often."""
+    """Beat: queue again fresh saves whose task may be lost, and those left pending too long; give up on those
+    tried too often."""
+    requeued = services.requeue_unsent()
     queued, given_up = services.sweep_stale_fetches()
-    return {"queued": queued, "given_up": given_up}
+    return {"requeued": requeued, "queued": queued, "given_up": given_up}
 
 
 @shared_task(acks_late=True, ignore_result=True)

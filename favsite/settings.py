@@ -224,6 +224,9 @@ XMPP_TLS = env_choice("XMPP_TLS", "starttls", ("starttls", "direct", "off"))
 # A fixed resource: after a crash the server hands messages to the new session
 # at once instead of to the dead, hibernating stream (see DESIGN.md).
 XMPP_RESOURCE = env_str("XMPP_RESOURCE", "favsite")
+# The presence priority: the server hands the bot's messages to the highest.
+# A standby gateway runs with its own XMPP_RESOURCE and a lower priority.
+XMPP_PRIORITY = env_int("XMPP_PRIORITY", 10, minimum=0)
 XMPP_MAX_BODY_BYTES = env_int("XMPP_MAX_BODY_BYTES", 4096, minimum=256)
 # Per-JID token bucket: this many messages at once, refilled at this rate.
 XMPP_RATE_BURST = env_int("XMPP_RATE_BURST", 20, minimum=1)
@@ -248,6 +251,10 @@ FETCH_ALLOW_NETWORKS = env_networks("FETCH_ALLOW_NETWORKS")
 # A pending bookmark untouched this long is queued again by the beat sweep,
 # until it has been tried FETCH_MAX_ATTEMPTS times; then it is marked failed.
 FETCH_STALE_AFTER = env_float("FETCH_STALE_AFTER", 600.0, minimum=1.0)
+# A save from chat, the web or the API still pending (and untouched) this long
+# after it was saved is queued once more: its task may never have reached the
+# broker (it was down, or the saving process died right after the commit).
+FETCH_REQUEUE_AFTER = env_float("FETCH_REQUEUE_AFTER", 30.0, minimum=1.0)
 FETCH_MAX_ATTEMPTS = env_int("FETCH_MAX_ATTEMPTS", 6, minimum=1)
 # Seconds before the first retry of a timeout, connection error or 5xx; then x3, x9.
 FETCH_RETRY_DELAY = env_float("FETCH_RETRY_DELAY", 10.0, minimum=0.0)

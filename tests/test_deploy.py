@@ -22,7 +22,7 @@ from django.core.management import get_commands
 from favsite.environment import READ_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("migrate", "web", "worker", "beat", "gateway")
+APP_SERVICES = ("migrate", "web", "worker", "beat", "gateway", "gateway-standby")
 PROCESSES = {"web", "worker", "beat", "gateway"}
 # Variables compose itself interpolates for the third-party containers.
 COMPOSE_ONLY = {"POSTGRES_PASSWORD", "XMPP_DOMAIN"}
@@ -55,6 +55,14 @@ def entry_point(command: list[str] | str) -> str:
 
 def test_compose_has_every_process_and_service(compose):
     assert set(compose["services"]) == {"postgres", "redis", "prosody", *APP_SERVICES}
+
+
+def test_the_standby_gateway_is_optional_with_its_own_resource_and_a_lower_priority(compose):
+    standby = compose["services"]["gateway-standby"]
+    assert standby["profiles"] == ["standby"]
+    assert standby["command"] == compose["services"]["gateway"]["command"]
+    assert standby["environment"]["XMPP_RESOURCE"] != "favsite"
+    assert 0 <= int(standby["environment"]["XMPP_PRIORITY"]) < 10
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

@@ -157,6 +157,38 @@ def test_the_sweep_recovers_a_bookmark_whose_task_was_lost(page_server):
     assert (bookmark.status, bookmark.page_title) == ("ok", "Recovered")
 
 
+def saved_seconds_ago(seconds: float, **fields) -> Bookmark:
+    """A pending bookmark saved ``seconds`` ago and untouched since, as if its task never reached the broker."""
+    bookmark = make_bookmark(make_user(), **fields)
+    when = timezone.now() - timedelta(seconds=seconds)
+    Bookmark.objects.filter(pk=bookmark.pk).update(created_at=when, updated_at=when)
+    return bookmark
+
+
+def test_a_fresh_save_whose_task_was_lost_is_fetched_within_a_minute(page_server):
+    bookmark = saved_seconds_ago(45, url=page_server.route("/", page("Lost before the broker")))
+    purge_queues()  # the broker was down when it was saved, or the saving process died
+    with running_worker():
+        assert services.requeue_unsent() == 1
+        assert finished(bookmark).page_title == "Lost before the broker"
+
+
+def test_a_fresh_save_is_queued_again_only_once():
+    saved_seconds_ago(45)
+    assert services.requeue_unsent() == 1
+    assert services.requeue_unsent() == 0  # touched: from now on the sweep's, after FETCH_STALE_AFTER
+
+
+def test_a_save_younger_than_fetch_requeue_after_is_left_to_its_task():
+    saved_seconds_ago(5)
+    assert services.requeue_unsent() == 0
+
+
+def test_imported_bookmarks_are_not_queued_again_early():
+    saved_seconds_ago(45, source=Bookmark.Source.IMPORT)
+    assert services.requeue_unsent() == 0
+
+
 def test_the_sweep_leaves_recent_pending_bookmarks_alone():
     make_bookmark(make_user())
     assert services.sweep_stale_fetches() == (0, 0)

@@ -17,9 +17,9 @@ from bookmarks.fetching import finished
 from bookmarks.models import Bookmark
 from imgateway.bot import catchup, outbox
 from imgateway.models import ChatSave, LinkCode, LinkedJid
-from tests.conftest import bookmark_writes_blocked, make_bookmark, make_user
+from tests.conftest import make_bookmark, make_user
 from tests.fixtures.celery import wait_for
-from tests.fixtures.prosody import linked_person, send_with_go_sendxmpp
+from tests.fixtures.prosody import killed_with_the_save_in_hand, linked_person, send_with_go_sendxmpp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -261,15 +261,6 @@ def test_a_killed_gateway_restarts_and_each_confirmation_arrives_once(gateway, c
     all_sent_and_drained(client)
     assert sum("Slow page" in body for body in person.bodies()) == 1
     assert client.xpending(finished.stream_name(), outbox.GROUP)["pending"] == 0
-
-
-def killed_with_the_save_in_hand(gateway, person, url: str) -> None:
-    """``person`` sends ``url``; the gateway is SIGKILLed while its save waits for a lock the test holds."""
-    with bookmark_writes_blocked():
-        person.send(gateway.jid, url)
-        # "composing": the server delivered it and the gateway's save waits for the lock.
-        person.wait_for_message(lambda m: m.chat_state == "composing")
-        gateway.kill()
 
 
 def test_a_message_received_but_not_saved_when_the_gateway_is_killed_is_saved_once_after_restart(

@@ -315,6 +315,19 @@ def test_xmpp_tls_off_is_refused_for_a_non_loopback_server(settings):
     assert GatewayConfig.from_settings().port == 5222
 
 
+def test_the_gateways_presence_priority_comes_from_xmpp_priority_within_the_xmpp_range(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from imgateway.bot.config import GatewayConfig
+
+    settings.XMPP_JID, settings.XMPP_PASSWORD = "bot@example.org", "pw"
+    settings.XMPP_PRIORITY = 5
+    assert GatewayConfig.from_settings().priority == 5
+    settings.XMPP_PRIORITY = 128
+    with pytest.raises(ImproperlyConfigured):
+        GatewayConfig.from_settings()
+
+
 def test_reconnect_delays_grow_with_jitter_and_stay_under_30_seconds():
     from imgateway.bot.pacing import Backoff
 

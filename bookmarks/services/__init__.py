@@ -13,6 +13,7 @@ from bookmarks.services.fetches import (
     queue_fetches,
     record_fetch,
     refresh_metadata,
+    requeue_unsent,
     send_fetches,
     sweep_stale_fetches,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "refresh_metadata",
     "rename_tag",
     "replace_note",
+    "requeue_unsent",
     "save_prepared",
     "save_url",
     "send_fetches",

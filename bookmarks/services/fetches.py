@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # By name: the task module imports these services, so they cannot import it.
 FETCH_TASK = "bookmarks.tasks.fetch_metadata"
 ERROR_MAX_LENGTH = 500
+# A bookmark whose ``updated_at`` is within this of its ``created_at`` was not touched since it was saved.
+UNTOUCHED = timedelta(seconds=5)
 
 
 def queue_fetches(bookmark_ids: list[int]) -> None:
@@ -137,6 +139,34 @@ def sweep_stale_fetches(now: datetime | None = None, batch: int = 1000) -> tuple
                 queued.append(bookmark_id)
     send_fetches(queued)
     return len(queued), given_up
+
+
+def requeue_unsent(now: datetime | None = None, batch: int = 1000) -> int:
+    """Queue once more, soon, the fetch of a fresh save whose task may never have reached the broker.
+
+    A task is published after the commit that saved its bookmark; if the
+    broker was down then, or the process (a gateway, a web worker) died in
+    between, the bookmark stays pending with no task. Bookmarks saved from
+    chat, the web or the API that are still pending ``FETCH_REQUEUE_AFTER``
+    seconds after they were saved, and untouched since (``updated_at`` as
+    when saved), are queued again, once: the touch marks them. If the first
+    task was only waiting behind others, the second finds the fetch done and
+    does nothing. Imports are left to ``sweep_stale_fetches``: thousands of
+    untitled links queue behind each other by design. Returns how many.
+    """
+    now = now or timezone.now()
+    fresh = Bookmark.objects.filter(
+        status=Bookmark.Status.PENDING,
+        created_at__lt=now - timedelta(seconds=settings.FETCH_REQUEUE_AFTER),
+        created_at__gte=now - timedelta(seconds=settings.FETCH_STALE_AFTER),
+        updated_at__lt=F("created_at") + UNTOUCHED,
+    ).exclude(source=Bookmark.Source.IMPORT)
+    queued = [pk for pk in fresh.order_by("created_at", "id").values_list("id", flat=True)[:batch]]
+    if queued:
+        fresh.filter(pk__in=queued).update(updated_at=now)
+        send_fetches(queued)
+        log.info("queued %d fetches again that may never have been sent", len(queued))
+    return len(queued)
 
 
 def _give_up(pending: QuerySet[Bookmark], attempts: int, now: datetime) -> bool:

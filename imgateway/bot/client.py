@@ -79,6 +79,10 @@ class GatewayBot(ClientXMPP):
         for plugin in PLUGINS:
             self.register_plugin(plugin, PLUGIN_CONFIG.get(plugin))
         profile.describe(self)
+        # No stream resumption: a dead gateway's session would hibernate (Prosody 0.12 keeps it for its own
+        # smacks_hibernation_time, whatever the client asks) and hold the bot's messages away from a standby.
+        # What resumption would resend comes from the archive (``catchup``); unacknowledged replies are resent.
+        self.plugin["xep_0198"].allow_resume = False
         self.plugin["xep_0184"].auto_ack = False  # we answer receipts only for the messages we accept
         self.plugin["xep_0184"].auto_request = False
         if config.tls == "off":
@@ -89,7 +93,6 @@ class GatewayBot(ClientXMPP):
         self.add_event_handler("stanza_acked", self.on_stanza_acked)
         self.add_filter("in", self.heard)
         self.add_event_handler("session_start", self.on_session_start)
-        self.add_event_handler("session_resumed", self.on_session_resumed)
         self.add_event_handler("disconnected", self.on_disconnected)
         self.add_event_handler("message", self.on_message)
         # slixmpp's "message" event needs a body; a bare XEP-0066 link has none.
@@ -132,17 +135,21 @@ class GatewayBot(ClientXMPP):
     async def on_session_start(self, _event: Any) -> None:
         self.backoff.reset()
         self.typing.forget()
-        self.send_presence(pstatus=self.status_line())
+        self.send_presence(pstatus=self.status_line(), ppriority=self.config.priority)
         with contextlib.suppress(Exception):
             await self.get_roster(timeout=10)
         self.go_online()
-        for task in self.tasks:
-            if task.get_name() == "catch-up":
-                task.cancel()  # the last session's, cut short: this one reads from the mark again
-        self.caught_up = False
-        self.spawn(self.catch_up(), name="catch-up")
+        self.start_catch_up()
         self.spawn(profile.publish(self))
         presence.start_session(self)
+
+    def start_catch_up(self) -> None:
+        """Read the archive from the mark: at every session start, and when a standby takes over (``standby``)."""
+        for task in self.tasks:
+            if task.get_name() == "catch-up":
+                task.cancel()  # one cut short: this one reads from the mark again
+        self.caught_up = False
+        self.spawn(self.catch_up(), name="catch-up")
 
     async def catch_up(self) -> None:
         try:
@@ -151,10 +158,6 @@ class GatewayBot(ClientXMPP):
         except (IqError, IqTimeout) as exc:
             log.warning("could not ask the server to archive the bot's messages (%s)", exc)
         self.caught_up = await catchup.catch_up(self)
-
-    async def on_session_resumed(self, _event: Any) -> None:
-        self.backoff.reset()
-        self.go_online()  # the server sends again what it sent before and we had not acknowledged
 
     def go_online(self) -> None:
         log.info("online as %s", self.boundjid.full)

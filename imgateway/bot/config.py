@@ -17,6 +17,7 @@ class GatewayConfig:
     port: int | None
     tls: str  # starttls | direct | off
     resource: str
+    priority: int = 10  # presence priority (RFC 6121: 0..127 here): a standby gateway runs lower
 
     @classmethod
     def from_settings(cls) -> GatewayConfig:
@@ -30,7 +31,17 @@ class GatewayConfig:
             host, port = host.strip("[]"), int(raw_port)
         if settings.XMPP_TLS == "off" and not _is_loopback(host):
             raise ImproperlyConfigured("XMPP_TLS=off is only allowed when XMPP_SERVER is a loopback address")
-        return cls(settings.XMPP_JID, settings.XMPP_PASSWORD, host, port, settings.XMPP_TLS, settings.XMPP_RESOURCE)
+        if settings.XMPP_PRIORITY > 127:
+            raise ImproperlyConfigured(f"XMPP_PRIORITY must be at most 127, not {settings.XMPP_PRIORITY}")
+        return cls(
+            settings.XMPP_JID,
+            settings.XMPP_PASSWORD,
+            host,
+            port,
+            settings.XMPP_TLS,
+            settings.XMPP_RESOURCE,
+            settings.XMPP_PRIORITY,
+        )
 
 
 def _is_loopback(host: str | None) -> bool:

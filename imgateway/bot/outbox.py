@@ -4,7 +4,8 @@
    (cursor ``0``), then new ones (``>``).
 2. Every ``CLAIM_IDLE`` seconds, entries left unacknowledged that long by
    another consumer (a gateway that died under another resource) become
-   ours (``XAUTOCLAIM``).
+   ours (``XAUTOCLAIM``); those of a gateway seen leaving (a primary, when
+   this one is its standby: ``standby``) become ours at once.
 3. For each batch read, the database thread says which confirmations are
    due (``imgateway.confirmations.due``); those of a person who is "do not
    disturb" are held for a digest (``imgateway.busy``); each other is sent, recorded as sent
@@ -53,6 +54,7 @@ class Bot(Protocol):
     client_roster: Any
     busy: set[str]  # bare JIDs that are "do not disturb" (``presence``)
     held: set[str]  # bare JIDs with confirmations held for a digest
+    departed: set[str]  # gateways that left, whose unacknowledged entries are taken over (``standby``)
 
     def send_chat_state(self, to: str, state: str) -> None: ...
 
@@ -83,6 +85,8 @@ async def _read_and_send(bot: Bot, client: aioredis.Redis) -> None:
     while not bot.stopping:
         await bot.online.wait()
         try:
+            while bot.departed:
+                await _claim_from(bot, client, stream, consumer, bot.departed.pop())
             if time.monotonic() >= next_claim:
                 next_claim = time.monotonic() + CLAIM_IDLE
                 await _claim_abandoned(bot, client, stream, consumer)
@@ -119,6 +123,17 @@ async def _claim_abandoned(bot: Bot, client: aioredis.Redis, stream: str, consum
         start = next_start.decode() if isinstance(next_start, bytes) else next_start
         if start == "0-0":
             return
+
+
+async def _claim_from(bot: Bot, client: aioredis.Redis, stream: str, consumer: str, departed: str) -> None:
+    """Take over at once the entries a gateway that left (``standby``) read and did not acknowledge."""
+    while bot.online.is_set():
+        pending = await client.xpending_range(stream, GROUP, "-", "+", BATCH, consumername=departed)
+        if not pending:
+            return
+        ids = [entry["message_id"] for entry in pending]
+        log.info("outbox: %d entries left by %s taken over", len(ids), departed)
+        await _deliver(bot, client, stream, await client.xclaim(stream, GROUP, consumer, 0, ids))
 
 
 async def _deliver(bot: Bot, client: aioredis.Redis, stream: str, entries: list) -> None:

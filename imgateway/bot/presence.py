@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 from imgateway import busy, confirmations, linking
+from imgateway.bot import standby
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def install(bot: Any) -> None:
     bot.busy = set()  # bare JIDs whose every resource is "dnd"
     bot.held = set()  # bare JIDs with confirmations held for a digest
     bot.asked = {}  # bare JID -> when the bot last asked it for its presence (monotonic)
+    standby.install(bot)
     bot.add_event_handler("presence_subscribe", functools.partial(on_subscribe, bot))
     bot.add_event_handler("presence_unsubscribe", functools.partial(on_unsubscribe, bot))
     bot.add_event_handler("changed_status", functools.partial(on_changed_status, bot))
@@ -49,7 +51,7 @@ async def on_subscribe(bot: Any, presence: Any) -> None:
     log.info("subscription request from %s: %s", bare, "approved" if allowed else "declined")
     if allowed:
         bot.send_presence(pto=bare, ptype="subscribed")
-        bot.send_presence(pto=bare, pstatus=bot.status_line())
+        bot.send_presence(pto=bare, pstatus=bot.status_line(), ppriority=bot.config.priority)
     else:
         bot.send_presence(pto=bare, ptype="unsubscribed")
 
@@ -77,6 +79,7 @@ def ask_for_presence(bot: Any, bare: str, *, now: float | None = None) -> bool:
 def start_session(bot: Any) -> None:
     """A new session: contacts send their presence again; the last session's watch stops, a new one starts."""
     bot.busy.clear()
+    standby.start_session(bot)
     for task in bot.tasks:
         if task.get_name() == "presence-watch":
             task.cancel()
@@ -100,7 +103,10 @@ async def keep_watch(bot: Any) -> None:
 
 def on_changed_status(bot: Any, presence: Any) -> None:
     bare = presence["from"].bare
-    if bare == bot.boundjid.bare or bare not in bot.client_roster:
+    if bare == bot.boundjid.bare:
+        standby.on_own_presence(bot)
+        return
+    if bare not in bot.client_roster:
         return
     resources = bot.client_roster[bare].resources
     if resources and all(resource.get("show") == "dnd" for resource in resources.values()):

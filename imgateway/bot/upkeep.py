@@ -29,6 +29,7 @@ class Bot(Protocol):
     online: asyncio.Event
     stopping: bool
     caught_up: bool
+    active: bool
     retrying: int
     last_heard: float
     boundjid: JID
@@ -64,7 +65,8 @@ async def keep_archive_mark(bot: Bot) -> None:
     while not bot.stopping:
         await asyncio.sleep(MARK_EVERY)
         moment = timezone.now()
-        if bot.online.is_set() and bot.caught_up and not bot.retrying and bot.backlog.idle.is_set():
+        # Only the active gateway: a standby cannot vouch for what the primary holds (``standby``).
+        if bot.online.is_set() and bot.active and bot.caught_up and not bot.retrying and bot.backlog.idle.is_set():
             try:
                 await bot.backlog.call(archive.mark_handled_before, bot.boundjid.bare, moment)
             except Exception:  # the database is away: the mark stays, which only means reading more later
