@@ -40,11 +40,15 @@ def fetch_metadata(self, bookmark_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def sweep_stale_fetches() -> dict[str, int]:
-    """Beat: queue again fresh saves whose task may be lost, and those left pending too long; give up on those
-    tried too often."""
-    requeued = services.requeue_unsent()
+    """Beat: queue again bookmarks left pending too long; give up on those tried too often."""
     queued, given_up = services.sweep_stale_fetches()
-    return {"requeued": requeued, "queued": queued, "given_up": given_up}
+    return {"queued": queued, "given_up": given_up}
+
+
+@shared_task(ignore_result=True)
+def requeue_unsent_fetches() -> int:
+    """Beat, every few seconds: queue once more fresh saves whose task may never have reached the broker."""
+    return services.requeue_unsent()
 
 
 @shared_task(acks_late=True, ignore_result=True)

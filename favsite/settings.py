@@ -209,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookmarks.tasks.sweep_stale_fetches",
         "schedule": env_float("FETCH_SWEEP_INTERVAL", 60.0, minimum=1.0),
     },
+    "requeue-unsent-fetches": {
+        "task": "bookmarks.tasks.requeue_unsent_fetches",
+        "schedule": 15.0,
+    },
     "resend-confirmations": {
         "task": "imgateway.tasks.resend_confirmations",
         "schedule": 60.0,
