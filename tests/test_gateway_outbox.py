@@ -33,3 +33,20 @@ def test_a_confirmation_left_unacked_by_a_gateway_under_another_resource_is_take
     wait_for(lambda: client.xpending(stream, outbox.GROUP)["pending"], lambda n: n == 0)
     chat_save.refresh_from_db()
     assert chat_save.sent_at is not None
+
+
+def test_an_entry_named_again_for_a_confirmation_already_sent_sends_nothing_more(gateway, chat_user):
+    person = chat_user()
+    user = make_user("alice")
+    link_verified(user, person.jid)
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    stream = finished.stream_name()
+    chat_save = ChatSave.objects.create(user=user, jid=person.jid, bare_jid=person.jid, lines=["Saved: Once"])
+    client.xadd(stream, {"bookmarks": "", "save": chat_save.pk})
+    person.wait_for_message(lambda m: m.body == "Saved: Once")
+    wait_for(lambda: ChatSave.objects.get(pk=chat_save.pk).sent_at, bool)
+    client.xadd(stream, {"bookmarks": "", "save": chat_save.pk})  # named again: a sweep, a second gateway
+    client.xadd(stream, {"bookmarks": "", "save": chat_save.pk})
+    wait_for(lambda: client.xlen(stream), lambda n: n == 0)  # both read, acknowledged and dropped
+    assert person.reply_to(gateway, "help").startswith("Send me a link")  # anything queued before it has arrived
+    assert person.bodies().count("Saved: Once") == 1

@@ -41,6 +41,13 @@ def test_the_link_code_sent_from_the_jid_links_it(user):
     assert not LinkCode.objects.exists()
 
 
+def test_an_address_waiting_for_its_code_cannot_save_links_yet(user):
+    start_link(user, "alice@example.org")  # added on the settings page, code not sent yet
+    reply = say("https://example.com/too-early")
+    assert "not linked" in reply.text
+    assert not Bookmark.objects.exists()
+
+
 def test_a_code_sent_from_another_jid_does_not_link(user):
     code = start_link(user, "alice@example.org")
     reply = say(f"link {code.code}", sender="mallory@example.org/x")

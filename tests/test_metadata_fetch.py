@@ -43,6 +43,13 @@ def test_gbk_page_labelled_gb2312_keeps_gbk_only_characters(page_server):
     assert fetch(url).title == "朱镕基与珺的收藏"
 
 
+def test_a_short_page_labelled_gb2312_is_read_as_gbk_without_detection_to_rescue_it(page_server):
+    # Too short for charset detection: only the label mapping (gb2312 -> gb18030) gets it right.
+    body = '<meta charset="gb2312"><title>镕珺</title>'.encode("gbk")
+    url = page_server.route("/", body, headers={"Content-Type": HTML})
+    assert fetch(url).title == "镕珺"
+
+
 def test_big5_declared_only_in_the_header_is_read(page_server):
     body = page("<title>繁體中文網站</title>").encode("big5")
     url = page_server.route("/", body, headers={"Content-Type": "text/html; charset=big5"})
@@ -248,6 +255,13 @@ def test_a_redirect_to_127_0_0_1_on_another_port_is_refused(settings):
     assert result.error == "blocked: 127.0.0.1 is not a public address"
     assert result.retryable is False
     assert inside.requests == []
+
+
+def test_every_redirect_is_checked_against_the_address_policy_again(page_server):
+    # The first page is allowed (loopback, by the fixture's FETCH_ALLOW_NETWORKS); its redirect target is not.
+    page_server.route("/", status=302, headers={"Location": "http://10.1.2.3/internal"})
+    result = fetch(page_server.url("/"))
+    assert (result.ok, result.retryable, result.error) == (False, False, "blocked: 10.1.2.3 is not a public address")
 
 
 def test_gzip_bytes_from_the_fixture_are_real_gzip():

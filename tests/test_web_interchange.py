@@ -104,6 +104,14 @@ def test_a_wrong_feed_token_is_a_404(client, user):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("cut", [lambda key: key[:-1], lambda key: key[:1], lambda key: key + "0", str.lower])
+def test_a_feed_token_matches_only_whole_and_exact(client, user, cut):
+    key = token_for(user, AccessToken.Kind.FEED)
+    assert client.get(reverse("feed_rss", args=[key])).status_code == 200
+    assert client.get(reverse("feed_rss", args=[cut(key)])).status_code == 404
+
+
+@pytest.mark.django_db
 def test_the_rss_feed_lists_only_the_token_owners_bookmarks(client, user, other_user):
     make_bookmark(user, "https://example.com/mine", title="Mine <b>", note="my <i>note</i>")
     make_bookmark(other_user, "https://example.com/theirs")
