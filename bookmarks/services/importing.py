@@ -146,7 +146,7 @@ def _merge_entries(
             names.extend(entry.folders)
         tags: dict[str, str] = {}
         for raw in names:
-            name = tag_name(raw)[:TAG_MAX_LENGTH]
+            name = tag_name(clean_text(raw))[:TAG_MAX_LENGTH]
             if name:
                 tags.setdefault(name.lower(), name)
         created = entry.created_at or now

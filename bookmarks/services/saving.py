@@ -17,10 +17,10 @@ from bookmarks.models import Bookmark
 from bookmarks.normalize import clean_url, normalize_url, url_hash
 from bookmarks.services.fetches import queue_fetches
 from bookmarks.services.tagging import add_tags, get_or_create_tags, parse_tags
+from bookmarks.services.text import clean_text
 
 NOTE_MAX_LENGTH = 10_000
 TITLE_MAX_LENGTH = 500
-_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and newline
 _BLANK_RUN_RE = re.compile(r"\n\s*\n(\s*\n)+")  # left where a note was taken out
 # Tries of the read-then-insert step when concurrent saves keep inserting the same URLs first.
 _INSERT_TRIES = 3
@@ -248,8 +248,3 @@ def delete_bookmarks(user: AbstractBaseUser, ids: Iterable[int]) -> int:
     """Delete the given bookmarks of ``user`` (other users' ids are ignored); how many went."""
     _total, per_model = Bookmark.objects.filter(owner=user, id__in=list(ids)).delete()
     return per_model.get(Bookmark._meta.label, 0)
-
-
-def clean_text(text: str) -> str:
-    """Strip, and drop control characters other than newlines and tabs."""
-    return _CONTROL_CHARS_RE.sub("", text or "").strip()

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
+from bookmarks.services.text import clean_text
 
 _TAG_SPLIT_RE = re.compile(r"[\s,，、]+")
 
@@ -21,7 +22,7 @@ def parse_tags(raw: str | Iterable[str]) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     for piece in pieces:
-        name = piece.strip().lstrip("#").strip()[:TAG_MAX_LENGTH]
+        name = clean_text(piece).lstrip("#").strip()[:TAG_MAX_LENGTH]
         if name and name.lower() not in seen:
             seen.add(name.lower())
             names.append(name)
