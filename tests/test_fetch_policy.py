@@ -59,6 +59,7 @@ def test_schemes_other_than_http_and_https_are_refused(url):
         "172.31.255.254",
         "192.168.1.1",
         "169.254.169.254",  # cloud metadata
+        "168.63.129.16",  # a cloud provider's host services (public by its number)
         "100.64.0.1",  # carrier-grade NAT
         "100.127.255.254",
         "0.0.0.0",

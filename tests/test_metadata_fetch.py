@@ -50,6 +50,13 @@ def test_a_short_page_labelled_gb2312_is_read_as_gbk_without_detection_to_rescue
     assert fetch(url).title == "镕珺"
 
 
+def test_a_page_declaring_utf_7_is_not_decoded_as_utf_7(page_server):
+    # As UTF-7, "+ADw-" would become "<": browsers refuse the label, and so do we.
+    body = b'<meta charset="utf-7"><title>a +ADw-b+AD4- c</title>'
+    url = page_server.route("/", body, headers={"Content-Type": HTML})
+    assert fetch(url).title == "a +ADw-b+AD4- c"
+
+
 def test_big5_declared_only_in_the_header_is_read(page_server):
     body = page("<title>繁體中文網站</title>").encode("big5")
     url = page_server.route("/", body, headers={"Content-Type": "text/html; charset=big5"})

@@ -35,6 +35,11 @@ _WHATWG = {
     # An ASCII-compatible page cannot really be UTF-16; browsers read it as UTF-8.
     **dict.fromkeys(("utf-16", "utf-16le", "utf-16be", "unicode", "ucs-2"), "utf-8"),
 }
+# Codecs browsers never decode a page with (the Encoding standard has no UTF-7
+# or UTF-32, and maps HZ and ISO-2022-KR to "replacement"): a page declaring
+# one is read as if it declared nothing. UTF-7 in particular lets a page hide
+# markup from filters that read it as ASCII.
+_REFUSED_CODECS = {"utf-7", "utf-32", "utf-32-le", "utf-32-be", "hz", "iso2022_kr"}
 # Single-byte Western guesses from detection are read as windows-1252, the
 # superset browsers use for undeclared Western pages.
 # (Detection cannot tell Latin code pages apart on short pages: it says
@@ -57,9 +62,10 @@ def python_codec(label: str) -> str | None:
         return None
     label = _WHATWG.get(label, label)
     try:
-        return codecs.lookup(label).name
+        name = codecs.lookup(label).name
     except LookupError:
         return None
+    return None if name in _REFUSED_CODECS else name
 
 
 def decode_html(data: bytes, header_charset: str = "", *, complete: bool = True) -> tuple[str, str]:

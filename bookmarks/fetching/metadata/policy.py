@@ -36,6 +36,7 @@ _REFUSED = [
         "198.18.0.0/15",
         "198.51.100.0/24",
         "203.0.113.0/24",
+        "168.63.129.16/32",  # a cloud provider's host services (Azure's wire server), reachable from its VMs
         "224.0.0.0/4",  # multicast
         "240.0.0.0/4",  # reserved, and the broadcast address
         "::/96",  # unspecified, loopback and IPv4-compatible
