@@ -54,6 +54,11 @@ def start_link(user: AbstractBaseUser, raw_jid: str) -> LinkCode:
     return code
 
 
+def code_waiting(bare: str) -> bool:
+    """Whether a link code waits for this address (added on a settings page, not yet sent)."""
+    return LinkCode.objects.filter(jid=bare, expires_at__gt=timezone.now()).exists()
+
+
 def link_with_code(bare: str, typed: str) -> str:
     """Handle ``link CODE`` sent from ``bare``; returns the reply.
 

@@ -51,6 +51,8 @@ class Reply:
     # New bookmarks are being fetched: a confirmation will follow.
     awaiting_confirmation: bool = False
     linked: bool = False  # the sender's address was linked: the bot asks for its presence
+    # Recorded as received (``ReceivedMessage``): not for a stranger, answered once an hour at most anyway.
+    record: bool = True
 
 
 class DatabaseUnavailable(Exception):
@@ -166,7 +168,8 @@ def _handle_batch(batch: list[Incoming]) -> list[Reply | Exception]:
                 continue
             if isinstance(routed, Reply):
                 outcomes[index] = routed
-                answered.append(incoming)
+                if routed.record:
+                    answered.append(incoming)
             elif routed.plan is not None:
                 group.append((index, routed))
             else:
@@ -333,11 +336,13 @@ def _route_as(incoming: Incoming, bare: str, user: AbstractBaseUser | None) -> R
         return _Job(incoming, bare, lambda: Reply(corrections.retract(user, bare, incoming.retracts)))
     parsed = parse_message(incoming.body, incoming.oob_urls)
     if isinstance(parsed, Command) and parsed.name == "link":
+        if user is None and not linking.code_waiting(bare):  # nothing to link: a stranger, told once an hour
+            return Reply(commands.unknown_jid_notice(bare), record=False)
         return _Job(incoming, bare, lambda: _link(bare, parsed.args))
     if isinstance(parsed, Command) and parsed.name == "help":
         return Reply(commands.help_text())
     if user is None:
-        return Reply(commands.unknown_jid_notice(bare))
+        return Reply(commands.unknown_jid_notice(bare), record=False)
     if incoming.replaces:
         return _Job(incoming, bare, lambda: _reply(corrections.correct(user, bare, incoming, parsed)))
     if isinstance(parsed, Save):

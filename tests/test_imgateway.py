@@ -12,7 +12,7 @@ from bookmarks import preferences
 from bookmarks.models import Bookmark
 from imgateway.linking import LinkError, link_verified, start_link, subscription_allowed
 from imgateway.messages import Incoming, handle_message, slow_down_notice
-from imgateway.models import ChatSave, LinkCode, LinkedJid
+from imgateway.models import ChatSave, LinkCode, LinkedJid, ReceivedMessage
 from tests.conftest import make_bookmark
 
 pytestmark = pytest.mark.django_db
@@ -51,23 +51,22 @@ def test_an_address_waiting_for_its_code_cannot_save_links_yet(user):
 def test_a_code_sent_from_another_jid_does_not_link(user):
     code = start_link(user, "alice@example.org")
     reply = say(f"link {code.code}", sender="mallory@example.org/x")
-    assert "not valid" in reply.text
+    assert "not linked" in reply.text  # no code waits for mallory: the stranger's notice
     assert not LinkedJid.objects.exists()
 
 
 def test_five_wrong_codes_void_the_code(user):
     code = start_link(user, "alice@example.org")
-    for _ in range(5):
-        say("link WRONG123")
-    reply = say(f"link {code.code}")
-    assert "not valid" in reply.text
+    replies = [say("link WRONG123").text for _ in range(5)]
+    assert all("not valid" in text for text in replies)
+    say(f"link {code.code}")
     assert not LinkedJid.objects.exists()
 
 
 def test_an_expired_code_does_not_link(user):
     code = start_link(user, "alice@example.org")
     LinkCode.objects.filter(pk=code.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert "not valid" in say(f"link {code.code}").text
+    say(f"link {code.code}")
     assert not LinkedJid.objects.exists()
 
 
@@ -93,6 +92,15 @@ def test_an_unknown_jid_gets_one_explanation_per_hour(db):
     assert "/settings/im/" in first.text
     assert second.text is None
     assert not Bookmark.objects.exists()
+
+
+def test_link_codes_from_a_stranger_are_answered_once_an_hour_and_leave_no_row(db):
+    sender = f"stranger{timezone.now().timestamp()}@example.org/x"
+    replies = [
+        handle_message(Incoming(sender, f"link GUESS{n:03d}", [], f"m{n}", archive_id=f"a{n}")).text for n in range(5)
+    ]
+    assert "not linked" in replies[0] and replies[1:] == [None] * 4
+    assert not ReceivedMessage.objects.exists()
 
 
 # -- saving --------------------------------------------------------------------
