@@ -6,6 +6,8 @@ from bookmarks.web import login_limit
 from bookmarks.web.views import accounts, health, interchange, pages
 from imgateway import views as im_views
 
+admin.site.login_form = login_limit.LimitedAdminAuthenticationForm  # the login limit covers /admin/login/ too
+
 urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),

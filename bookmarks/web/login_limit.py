@@ -1,4 +1,4 @@
-"""Password guessing limits: the login page and the Pinboard API's HTTP Basic.
+"""Password guessing limits: the login page, the admin's login page and the Pinboard API's HTTP Basic.
 
 After ``FAILURE_LIMIT`` wrong passwords for one username from one client
 address within ``WINDOW_SECONDS``, that username is locked for that address
@@ -22,6 +22,7 @@ import logging
 import redis
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -94,7 +95,9 @@ def authenticate_limited(request: HttpRequest | None, username: str, password: s
     return user
 
 
-class LimitedAuthenticationForm(AuthenticationForm):
+class _Limited:
+    """The guessing limit for an ``AuthenticationForm``: locked usernames are refused before the password check."""
+
     error_messages = {**AuthenticationForm.error_messages, "locked": LOCKED_MESSAGE}
 
     def clean(self):
@@ -110,6 +113,14 @@ class LimitedAuthenticationForm(AuthenticationForm):
             raise
         clear(username, address)
         return cleaned
+
+
+class LimitedAuthenticationForm(_Limited, AuthenticationForm):
+    """The site's login form."""
+
+
+class LimitedAdminAuthenticationForm(_Limited, AdminAuthenticationForm):
+    """The admin's login form (``admin.site.login_form``): the same limit, so /admin/login/ is no way around it."""
 
 
 class LoginView(auth_views.LoginView):

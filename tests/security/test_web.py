@@ -492,3 +492,19 @@ def test_control_characters_in_a_query_or_a_bookmark_do_not_break_the_feed(clien
     url = f"/feeds/{token_for(user, AccessToken.Kind.FEED)}/{kind}/"
     assert client.get(url, {"q": "\x01", "tag": "\x02"}).status_code == 200
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_admin_login_shares_the_login_limit(client, limit_prefix):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("root", "root@example.org", "correct horse battery")
+
+    def admin_login(password: str):
+        return client.post("/admin/login/?next=/admin/", {"username": "root", "password": password})
+
+    for _ in range(login_limit.FAILURE_LIMIT):
+        assert admin_login("guess").status_code == 200
+    response = admin_login("correct horse battery")
+    assert "Too many failed attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
