@@ -114,6 +114,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
+# Reverse proxies whose X-Forwarded-For names the client (the login limit and
+# the sign-up limit count per client address). Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 LOGIN_REDIRECT_URL = "bookmarks:list"
 LOGOUT_REDIRECT_URL = "home"
 

@@ -7,6 +7,7 @@ import itertools
 import os
 import socket
 import sqlite3
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -124,3 +125,15 @@ def alice_client(client, user):
 def _fast_password_hashing(settings):
     """Real hashing is slow on purpose; tests do not need it to be."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _login_limit_prefix(settings):
+    """Login and sign-up counts under a prefix of each test's own, removed afterwards (Redis is shared)."""
+    from favsite.redis import redis_client
+
+    settings.LOGIN_LIMIT_PREFIX = f"favsite-test:login:{uuid.uuid4().hex}"
+    yield settings.LOGIN_LIMIT_PREFIX
+    client = redis_client()
+    for key in client.scan_iter(f"{settings.LOGIN_LIMIT_PREFIX}:*"):
+        client.delete(key)

@@ -4,19 +4,25 @@ After ``FAILURE_LIMIT`` wrong passwords for one username from one client
 address within ``WINDOW_SECONDS``, that username is locked for that address
 until the window has passed; a correct password is refused too while locked
 (otherwise the lock would tell a guesser when they hit it). A successful login
-clears the count.
+clears the count. One address guessing across usernames is locked for all of
+them after ``ADDRESS_FAILURE_LIMIT`` wrong passwords. A guesser elsewhere
+never locks the owner out: the locks are per client address.
+
+The client address is ``REMOTE_ADDR``, or, when that is one of the
+``TRUSTED_PROXIES``, the nearest address in ``X-Forwarded-For`` that is not
+a trusted proxy (a header from anyone else is ignored: it could be forged).
+Sign-up is limited too: ``SIGNUP_LIMIT`` accounts per address per hour.
 
 The counts live in Redis (``REDIS_URL``), so every web process shares them.
-Behind a reverse proxy every client has the proxy's address, so the limit
-becomes per username, which is stricter, not weaker. If Redis does not answer,
-logins are not limited (and a warning is logged): an outage of the cache must
-not lock everybody out.
+If Redis does not answer, nothing is limited (and a warning is logged): an
+outage of the cache must not lock everybody out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import logging
 
 import redis
@@ -32,7 +38,10 @@ from django.utils.translation import gettext_lazy as _
 log = logging.getLogger(__name__)
 
 FAILURE_LIMIT = 5
+ADDRESS_FAILURE_LIMIT = 50
 WINDOW_SECONDS = 15 * 60
+SIGNUP_LIMIT = 5
+SIGNUP_WINDOW_SECONDS = 60 * 60
 LOCKED_MESSAGE = _("Too many failed attempts for this account. Try again in 15 minutes.")
 
 _redis: redis.Redis | None = None
@@ -45,41 +54,83 @@ def _client() -> redis.Redis:
     return _redis
 
 
-def _key(username: str, address: str) -> str:
+def _key(*parts: str) -> str:
     # Hashed: usernames are user input of any length and character.
-    digest = hashlib.sha256(f"{username.casefold()}\0{address}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
     prefix = getattr(settings, "LOGIN_LIMIT_PREFIX", "favsite:login")
     return f"{prefix}:{digest}"
 
 
+def _keys(username: str, address: str) -> tuple[str, str]:
+    """The (username, address) count and the address's count across usernames."""
+    return _key(username.casefold(), address), _key("\0address", address)
+
+
 def client_address(request: HttpRequest | None) -> str:
-    return (request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+    """The client's address: ``REMOTE_ADDR``, or behind ``TRUSTED_PROXIES`` what they say in X-Forwarded-For."""
+    if request is None:
+        return ""
+    remote = request.META.get("REMOTE_ADDR") or ""
+    if not _trusted(remote):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):  # the nearest first: only our own proxies' entries can be trusted
+        if not _trusted(hop):
+            return hop
+    return hops[0] if hops else remote
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in settings.TRUSTED_PROXIES)
 
 
 def is_locked(username: str, address: str) -> bool:
     try:
-        count = _client().get(_key(username, address))
+        mine, everyone = _client().mget(_keys(username, address))
     except redis.RedisError:
         log.warning("Redis unavailable; login attempts are not limited")
         return False
-    return count is not None and int(count) >= FAILURE_LIMIT
+    return int(mine or 0) >= FAILURE_LIMIT or int(everyone or 0) >= ADDRESS_FAILURE_LIMIT
 
 
 def record_failure(username: str, address: str) -> None:
-    key = _key(username, address)
     try:
-        pipe = _client().pipeline()
-        pipe.incr(key)
-        # The window starts at the first failure and is not extended by later ones.
-        pipe.expire(key, WINDOW_SECONDS, nx=True)
-        pipe.execute()
+        _count(_keys(username, address), WINDOW_SECONDS)
     except redis.RedisError:
         log.warning("Redis unavailable; failed login for %r not counted", username)
 
 
+def _count(keys: tuple[str, ...], window: int) -> None:
+    pipe = _client().pipeline()
+    for key in keys:
+        pipe.incr(key)
+        # The window starts at the first count and is not extended by later ones.
+        pipe.expire(key, window, nx=True)
+    pipe.execute()
+
+
 def clear(username: str, address: str) -> None:
     with contextlib.suppress(redis.RedisError):
-        _client().delete(_key(username, address))
+        _client().delete(_keys(username, address)[0])
+
+
+def signup_allowed(address: str) -> bool:
+    """Whether this address may make another account now (``SIGNUP_LIMIT`` an hour)."""
+    try:
+        count = _client().get(_key("\0signup", address))
+    except redis.RedisError:
+        log.warning("Redis unavailable; sign-ups are not limited")
+        return True
+    return int(count or 0) < SIGNUP_LIMIT
+
+
+def record_signup(address: str) -> None:
+    with contextlib.suppress(redis.RedisError):
+        _count((_key("\0signup", address),), SIGNUP_WINDOW_SECONDS)
 
 
 def authenticate_limited(request: HttpRequest | None, username: str, password: str):

@@ -7,11 +7,11 @@ needs (see docs/SECURITY.md).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -148,13 +148,8 @@ def concrete(route: str, owner) -> str:
 
 
 @pytest.fixture
-def limit_prefix(settings):
-    """Login counts under a prefix of this test's own, removed afterwards (Redis is shared)."""
-    settings.LOGIN_LIMIT_PREFIX = f"favsite-test:login:{uuid.uuid4().hex}"
-    yield settings.LOGIN_LIMIT_PREFIX
-    client = login_limit._client()
-    for key in client.scan_iter(f"{settings.LOGIN_LIMIT_PREFIX}:*"):
-        client.delete(key)
+def limit_prefix(_login_limit_prefix):
+    return _login_limit_prefix
 
 
 # -- the URL inventory ---------------------------------------------------------
@@ -508,3 +503,49 @@ def test_the_admin_login_shares_the_login_limit(client, limit_prefix):
     response = admin_login("correct horse battery")
     assert "Too many failed attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_a_guesser_elsewhere_does_not_lock_the_owner_out(client, user, settings):
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+
+    def via_proxy(client_address: str, password: str):
+        data = {"username": "alice", "password": password}
+        return client.post("/accounts/login/", data, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=client_address)
+
+    for _ in range(login_limit.FAILURE_LIMIT):
+        via_proxy("203.0.113.9", "guess")
+    assert via_proxy("203.0.113.9", "correct horse battery").status_code == 429
+    assert via_proxy("198.51.100.7", "correct horse battery").status_code == 302
+
+
+@pytest.mark.django_db
+def test_x_forwarded_for_from_an_untrusted_address_is_ignored(client, user, settings):
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    for n in range(login_limit.FAILURE_LIMIT):
+        login_forged = {"HTTP_X_FORWARDED_FOR": f"198.51.100.{n}", "REMOTE_ADDR": "203.0.113.9"}
+        client.post("/accounts/login/", {"username": "alice", "password": "guess"}, **login_forged)
+    assert login(client, "correct horse battery", address="203.0.113.9").status_code == 429
+
+
+@pytest.mark.django_db
+def test_one_address_guessing_across_usernames_is_locked_for_all_of_them(client, user):
+    for n in range(login_limit.ADDRESS_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": f"someone{n}", "password": "guess"}, REMOTE_ADDR="203.0.113.5")
+    assert login(client, "correct horse battery", address="203.0.113.5").status_code == 429
+    assert login(client, "correct horse battery", address="203.0.113.6").status_code == 302
+
+
+@pytest.mark.django_db
+def test_sign_up_is_limited_per_address(client):
+    def sign_up(n: int):
+        password = "a-long-passphrase-42"
+        data = {"username": f"new{n}", "password1": password, "password2": password}
+        return client.post("/accounts/signup/", data, REMOTE_ADDR="203.0.113.7")
+
+    for n in range(login_limit.SIGNUP_LIMIT):
+        assert sign_up(n).status_code == 302
+        client.logout()
+    refused = sign_up(99)
+    assert refused.status_code == 429
+    assert "Too many accounts" in refused.content.decode()

@@ -13,6 +13,7 @@ from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bookmarks import preferences
+from bookmarks.web import login_limit
 from bookmarks.web.forms import AccountForm
 from bookmarks.web.timezones import CHOSEN_COOKIE, is_zone_name, zone_names
 from bookmarks.web.views import interchange
@@ -25,8 +26,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("bookmarks:list")
     form = UserCreationForm(request.POST or None)
+    address = login_limit.client_address(request)
+    if request.method == "POST" and not login_limit.signup_allowed(address):
+        form.add_error(None, _("Too many accounts were made from your address. Try again in an hour."))
+        return render(request, "accounts/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        login_limit.record_signup(address)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             request, _("Welcome to favsite, %(name)s! Add your first bookmark below.") % {"name": user.username}
