@@ -29,6 +29,9 @@ from imgateway.messages import fresh_connection
 from imgateway.models import ChatSave, ChatSaveItem
 
 RESEND_AFTER = timedelta(minutes=2)
+# A confirmation's message id names its save, so a gateway reading the bot's archive (``catchup``) can tell
+# which confirmations went out although their sending was never recorded (the gateway died in between).
+MESSAGE_ID_PREFIX = "favsite-save-"
 GIVE_UP_AFTER = timedelta(days=1)
 SWEEP_BATCH = 1000
 
@@ -79,6 +82,16 @@ def render(chat_save: ChatSave, items: list[ChatSaveItem]) -> str:
                 )
         lines.extend(chat_save.lines or [])
     return "\n".join(lines)
+
+
+def message_id(save_id: int) -> str:
+    return f"{MESSAGE_ID_PREFIX}{save_id}"
+
+
+def save_id_of(message_id: str) -> int | None:
+    """The save a confirmation's message id names, or None for any other message."""
+    number = message_id.removeprefix(MESSAGE_ID_PREFIX) if message_id.startswith(MESSAGE_ID_PREFIX) else ""
+    return int(number) if number.isascii() and number.isdigit() and len(number) <= 18 else None
 
 
 def mark_sent(save_ids: list[int]) -> int:

@@ -50,3 +50,23 @@ def test_an_entry_named_again_for_a_confirmation_already_sent_sends_nothing_more
     wait_for(lambda: client.xlen(stream), lambda n: n == 0)  # both read, acknowledged and dropped
     assert person.reply_to(gateway, "help").startswith("Send me a link")  # anything queued before it has arrived
     assert person.bodies().count("Saved: Once") == 1
+
+
+def test_a_confirmation_that_went_out_unrecorded_is_recognised_in_the_archive_and_not_sent_again(gateway, chat_user):
+    person = chat_user()
+    user = make_user("alice")
+    link_verified(user, person.jid)
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    stream = finished.stream_name()
+    chat_save = ChatSave.objects.create(user=user, jid=person.jid, bare_jid=person.jid, lines=["Saved: Unrecorded"])
+    client.xadd(stream, {"bookmarks": "", "save": chat_save.pk})
+    person.wait_for_message(lambda m: m.body == "Saved: Unrecorded")
+    wait_for(lambda: ChatSave.objects.get(pk=chat_save.pk).sent_at, bool)
+    gateway.stop()
+    ChatSave.objects.filter(pk=chat_save.pk).update(sent_at=None)  # as if the gateway died before recording it
+    gateway.start()  # it catches up from the archive, where its own confirmation is
+    wait_for(lambda: ChatSave.objects.get(pk=chat_save.pk).sent_at, bool)
+    client.xadd(stream, {"bookmarks": "", "save": chat_save.pk})  # the sweep names the save again
+    wait_for(lambda: client.xlen(stream), lambda n: n == 0)
+    assert person.reply_to(gateway, "help").startswith("Send me a link")
+    assert person.bodies().count("Saved: Unrecorded") == 1

@@ -331,21 +331,22 @@ class GatewayBot(ClientXMPP):
         ack["receipt"] = message_id
         ack.send()
 
-    async def send_acknowledged(self, messages: list[tuple[str, str, str]]) -> list[int]:
-        """Send ``(to, text, chat state)`` each; the positions of those the server acknowledged (XEP-0198).
+    async def send_acknowledged(self, messages: list[tuple[str, str, str]], ids: list[str] | None = None) -> list[int]:
+        """Send ``(to, text, chat state)`` each (with its id from ``ids``, if given); the positions of those the
+        server acknowledged (XEP-0198).
 
         Without stream management nothing can be acknowledged: every message
         counts as delivered once written to the connection.
         """
         if not self.plugin["xep_0198"].enabled_out:
-            for to, text, state in messages:
-                self.reply_text(to, text, state)
+            for position, (to, text, state) in enumerate(messages):
+                self.reply_text(to, text, state, ids[position] if ids else None)
             return list(range(len(messages)))
         acknowledged: list[asyncio.Future] = []
-        for to, text, state in messages:
+        for position, (to, text, state) in enumerate(messages):
             msg = self.make_message(mto=to, mbody=text, mtype="chat")
             msg["chat_state"] = state
-            msg["id"] = self.new_id()
+            msg["id"] = ids[position] if ids else self.new_id()
             future = self.awaiting_ack[msg["id"]] = self.loop.create_future()
             acknowledged.append(future)
             msg.send()
@@ -366,9 +367,11 @@ class GatewayBot(ClientXMPP):
         msg["chat_state"] = state
         msg.send()
 
-    def reply_text(self, to: JID | str, text: str, state: str = "active") -> None:
+    def reply_text(self, to: JID | str, text: str, state: str = "active", message_id: str | None = None) -> None:
         msg = self.make_message(mto=to, mbody=text, mtype="chat")
         msg["chat_state"] = state
+        if message_id:
+            msg["id"] = message_id
         msg.send()
 
 

@@ -55,10 +55,13 @@ class Bot(Protocol):
     busy: set[str]  # bare JIDs that are "do not disturb" (``presence``)
     held: set[str]  # bare JIDs with confirmations held for a digest
     departed: set[str]  # gateways that left, whose unacknowledged entries are taken over (``standby``)
+    caught_up: bool
 
     def send_chat_state(self, to: str, state: str) -> None: ...
 
-    async def send_acknowledged(self, messages: list[tuple[str, str, str]]) -> list[int]: ...
+    async def send_acknowledged(
+        self, messages: list[tuple[str, str, str]], ids: list[str] | None = None
+    ) -> list[int]: ...
 
 
 async def send_confirmations(bot: Bot) -> None:
@@ -85,7 +88,7 @@ async def _read_and_send(bot: Bot, client: aioredis.Redis) -> None:
     while not bot.stopping:
         await bot.online.wait()
         try:
-            while bot.departed:
+            while bot.departed and bot.caught_up:  # after catching up: the archive says what it had sent
                 await _claim_from(bot, client, stream, consumer, bot.departed.pop())
             if time.monotonic() >= next_claim:
                 next_claim = time.monotonic() + CLAIM_IDLE
@@ -151,7 +154,8 @@ async def _deliver(bot: Bot, client: aioredis.Redis, stream: str, entries: list)
     due = await bot.backlog.call(confirmations.due, bookmark_ids, save_ids) if bookmark_ids or save_ids else []
     due = await _hold_for_the_busy(bot, due)
     replies = [(_reply_address(bot, c.to), c.body, bot.typing.finished(c.to)) for c in due]
-    acknowledged = await bot.send_acknowledged(replies) if replies and bot.online.is_set() else []
+    ids = [confirmations.message_id(c.save_id) for c in due]
+    acknowledged = await bot.send_acknowledged(replies, ids) if replies and bot.online.is_set() else []
     sent = [due[position].save_id for position in acknowledged]
     if sent:
         # Shielded: sent is sent, and a stop that cancels this loop must not leave it unrecorded.
