@@ -2,7 +2,9 @@
 
 The browser reports its zone into the ``favsite_tz`` cookie (a line of JS in
 base.html); a zone chosen in settings goes into ``favsite_tz_set`` and wins.
-Unknown names are ignored, so a forged cookie cannot break a page.
+The script writes the name URL-encoded (``Asia%2FShanghai``), so cookie
+values are decoded before the lookup. Unknown names are ignored, so a forged
+cookie cannot break a page.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 from functools import lru_cache
+from urllib.parse import unquote
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -26,7 +29,7 @@ def zone_names() -> list[str]:
 def user_zone_name(request: HttpRequest) -> str:
     """The zone a request's dates are shown in; empty means the site default."""
     for cookie in (CHOSEN_COOKIE, BROWSER_COOKIE):
-        name = request.COOKIES.get(cookie, "")
+        name = unquote(request.COOKIES.get(cookie, ""))
         if is_zone_name(name):
             return name
     return ""

@@ -1,7 +1,7 @@
 // favsite: the few lines of script every page uses. The site works without them.
 (function () {
   "use strict";
-  // Dates in the browser's time zone: the server reads this cookie (bookmarks/timezones.py).
+  // Dates in the browser's time zone: the server reads this cookie (bookmarks/web/timezones.py decodes it).
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (zone && document.cookie.indexOf("favsite_tz=" + encodeURIComponent(zone)) === -1) {
