@@ -53,6 +53,14 @@ def test_the_progress_page_polls_its_status_address(alice_client, user):
 
 
 @pytest.mark.django_db
+def test_the_import_status_words_its_summary_in_the_chosen_language(alice_client, user):
+    job = ImportJob.objects.create(owner=user, state=ImportJob.State.DONE, total=6, done=6, created=5, updated=1)
+    alice_client.cookies["django_language"] = "zh-hans"
+    status = alice_client.get(reverse("bookmarks:import_job_status", args=[job.pk])).json()
+    assert status["summary"] == "新增 5 个，已存在 1 个（已更新），跳过 0 个。"
+
+
+@pytest.mark.django_db
 def test_another_users_import_job_is_a_404(alice_client, other_user):
     job = ImportJob.objects.create(owner=other_user, file_name="theirs.html")
     assert alice_client.get(reverse("bookmarks:import_job", args=[job.pk])).status_code == 404

@@ -130,6 +130,8 @@ def _owned_job(request: HttpRequest, job_id: int) -> ImportJob:
 
 
 def _status(job: ImportJob) -> dict:
+    """What the progress page shows; the summary is worded here, so the page's script only copies text."""
+    counts = {"created": job.created, "updated": job.updated, "skipped": job.skipped}
     return {
         "state": job.state,
         "state_label": job.get_state_display(),
@@ -138,6 +140,7 @@ def _status(job: ImportJob) -> dict:
         "created": job.created,
         "updated": job.updated,
         "skipped": job.skipped,
+        "summary": _("%(created)s new, %(updated)s already saved (updated), %(skipped)s skipped.") % counts,
         "messages": job.messages,
         "error": job.error,
         "finished": job.state in (ImportJob.State.DONE, ImportJob.State.FAILED),
