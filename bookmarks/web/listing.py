@@ -20,6 +20,7 @@ from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext
 
+from bookmarks.fetching.reasons import is_missing_title
 from bookmarks.models import Bookmark
 
 # An id no bookmark has, reversed once to learn where ids go in a URL.
@@ -38,6 +39,8 @@ class ListItem:
     edit_url: str
     delete_url: str
     refresh_url: str
+    # The failure badge: "" (none), "no_title" (the link stands in for a title) or "unreached".
+    failure: str
 
 
 def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
@@ -64,6 +67,7 @@ def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
                 edit_url=f"{edit[0]}{pk}{edit[1]}",
                 delete_url=f"{delete[0]}{pk}{delete[1]}",
                 refresh_url=f"{refresh[0]}{pk}{refresh[1]}",
+                failure=_failure(bookmark),
             )
         )
     return items
@@ -75,10 +79,26 @@ def item_labels() -> dict[str, str]:
         "from_chat": gettext("from chat"),
         "pending": gettext("title on its way"),
         "failed": gettext("title not found"),
+        "unreached": gettext("page not reached"),
         "edit": gettext("Edit"),
         "delete": gettext("Delete"),
         "refresh": gettext("Refresh title"),
     }
+
+
+def _failure(bookmark: Bookmark) -> str:
+    """Which failure badge describes what the person sees of a failed fetch.
+
+    A bookmark shown by its link lacks a title, whatever the reason. One
+    shown by a title (typed, or from an earlier fetch) lacks nothing when the
+    page was read and only had no title of its own; otherwise its page could
+    not be reached.
+    """
+    if bookmark.status != Bookmark.Status.FAILED:
+        return ""
+    if not (bookmark.title or bookmark.page_title):
+        return "no_title"
+    return "" if is_missing_title(bookmark.fetch_error) else "unreached"
 
 
 def _tag_names(bookmark_ids: list[int]) -> dict[int, list[str]]:
