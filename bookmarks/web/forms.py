@@ -24,6 +24,8 @@ class BookmarkForm(forms.Form):
         help_text=_("Separated by spaces or commas."),
     )
     note = forms.CharField(label=_("Note"), max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    is_private = forms.BooleanField(label=_("Private"), required=False)
+    unread = forms.BooleanField(label=_("Unread (read later)"), required=False)
 
     def clean_url(self) -> str:
         try:

@@ -80,6 +80,8 @@ def item_labels() -> dict[str, str]:
         "pending": gettext("title on its way"),
         "failed": gettext("title not found"),
         "unreached": gettext("page not reached"),
+        "private": gettext("private"),
+        "unread": gettext("unread"),
         "edit": gettext("Edit"),
         "delete": gettext("Delete"),
         "refresh": gettext("Refresh title"),

@@ -132,8 +132,15 @@ def bookmark_add(request: HttpRequest) -> HttpResponse:
         form = BookmarkForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            # An unticked box on the add form keeps what a link saved before had.
             result = services.save_url(
-                request.user, data["url"], title=data["title"], tags=data["tags"], note=data["note"]
+                request.user,
+                data["url"],
+                title=data["title"],
+                tags=data["tags"],
+                note=data["note"],
+                is_private=data["is_private"] or None,
+                unread=data["unread"] or None,
             )
             if result.created:
                 messages.success(request, _("Saved “%(title)s”.") % {"title": result.bookmark.display_title})
@@ -158,7 +165,13 @@ def bookmark_edit(request: HttpRequest, bookmark_id: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 services.edit_bookmark(
-                    bookmark, url=data["url"], title=data["title"], tags=data["tags"], note=data["note"]
+                    bookmark,
+                    url=data["url"],
+                    title=data["title"],
+                    tags=data["tags"],
+                    note=data["note"],
+                    is_private=data["is_private"],
+                    unread=data["unread"],
                 )
             except services.DuplicateURL:
                 form.add_error("url", _("You already have a bookmark for this link."))
@@ -172,6 +185,8 @@ def bookmark_edit(request: HttpRequest, bookmark_id: int) -> HttpResponse:
                 "title": bookmark.title or bookmark.page_title,
                 "tags": " ".join(tag.name for tag in bookmark.tags.all()),
                 "note": bookmark.note,
+                "is_private": bookmark.is_private,
+                "unread": bookmark.unread,
             }
         )
     context = {"form": form, "adding": False, "bookmark": bookmark, "next": _safe_next(request)}
