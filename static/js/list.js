@@ -5,10 +5,16 @@
   if (!list) { return; }
   var bulk = document.getElementById("bulk");
 
+  // The bar shows its actions once something is ticked (a phone gets the list back meanwhile).
+  function markSelection() {
+    if (bulk) { bulk.classList.toggle("has-selection", !!list.querySelector("input.select:checked")); }
+  }
+  if (bulk) { bulk.classList.add("compact"); markSelection(); }
   document.addEventListener("change", function (event) {
     if (event.target.id === "select-all") {
       list.querySelectorAll("input.select").forEach(function (box) { box.checked = event.target.checked; });
     }
+    markSelection();
   });
   if (bulk) {
     bulk.addEventListener("submit", function (event) {
