@@ -50,9 +50,16 @@
         if (!data) { return; }
         since = data.since;
         data.items.forEach(show);
+        if (data.tags_html) { showTags(data.tags_html); }
       })
       .catch(function () { /* offline for a moment: the next poll catches up */ })
       .finally(function () { busy = false; });
+  }
+  function showTags(html) {
+    var sidebar = document.getElementById("tag-cloud");
+    if (!sidebar) { return; }
+    sidebar.innerHTML = html;
+    sidebar.hidden = !sidebar.querySelector("li");
   }
   function show(item) {
     var current = document.getElementById("b" + item.id);

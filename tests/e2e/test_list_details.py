@@ -22,3 +22,28 @@ def test_an_import_that_finishes_while_the_page_is_open_shows_plain_numbers(page
     expect(result).to_be_visible()
     expect(result).to_have_text("5 new, 1 already saved (updated), 0 skipped.")
     screenshot(page, "import-finished")
+
+
+def test_a_tag_arriving_with_a_live_bookmark_appears_in_the_sidebar(page, live_server):
+    from bookmarks import services
+    from tests.conftest import make_bookmark
+
+    user = make_user("alice")
+    make_bookmark(user, title="Already here", tags="old")
+    log_in(page, live_server, user)
+    page.goto("/bookmarks/")
+    expect(page.locator("aside.tag-cloud li a")).to_have_text(["#old"])
+    services.save_url(user, "https://example.com/from-chat", title="Sent from my phone", tags="aardvark", source="im")
+    expect(page.locator("aside.tag-cloud li a")).to_have_text(["#aardvark", "#old"])
+    screenshot(page, "live-tags")
+
+
+def test_the_sidebar_appears_when_the_first_tag_arrives(page, live_server):
+    from bookmarks import services
+
+    user = make_user("alice")
+    log_in(page, live_server, user)
+    page.goto("/bookmarks/")
+    services.save_url(user, "https://example.com/first", title="First one", tags="first")
+    expect(page.locator("aside.tag-cloud")).to_be_visible()
+    expect(page.locator("aside.tag-cloud li a")).to_have_text(["#first"])

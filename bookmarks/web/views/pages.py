@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -49,7 +49,6 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
     tag_name = request.GET.get("tag", "").strip()
     cap = SEARCH_COUNT_CAP if query else None
     page = paginate_bookmarks(_filtered(request, query, tag_name), request.GET.get("page"), PAGE_SIZE, cap)
-    tags = list(Tag.objects.filter(owner=request.user)[: SIDEBAR_TAGS + 1])
     context = {
         "page": page,
         "items": list_items(page.object_list),
@@ -58,8 +57,7 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
         "next_path": request.get_full_path(),
         "query": query,
         "tag_name": tag_name,
-        "tags": tags[:SIDEBAR_TAGS],
-        "more_tags": len(tags) > SIDEBAR_TAGS,
+        **_sidebar(request),
         "live_since": timezone.now().isoformat(),
         "bulk_form": BulkActionForm(),
     }
@@ -94,7 +92,17 @@ def bookmark_live(request: HttpRequest) -> JsonResponse:
         for item in list_items(reversed(changed))
     ]
     cursor = max(timezone.now() - LIVE_OVERLAP, since)
-    return JsonResponse({"since": cursor.isoformat(), "items": items})
+    answer: dict[str, object] = {"since": cursor.isoformat(), "items": items}
+    if items:  # an arrival may bring new tags: the sidebar comes along
+        sidebar = {"list_url": list_url, "tag_name": request.GET.get("tag", "").strip(), **_sidebar(request)}
+        answer["tags_html"] = render_to_string("bookmarks/tag_cloud.html", sidebar, request)
+    return JsonResponse(answer)
+
+
+def _sidebar(request: HttpRequest) -> dict[str, object]:
+    """The tag sidebar's context: the first tags by name, and whether there are more."""
+    tags = list(Tag.objects.filter(owner=request.user)[: SIDEBAR_TAGS + 1])
+    return {"tags": tags[:SIDEBAR_TAGS], "more_tags": len(tags) > SIDEBAR_TAGS}
 
 
 @login_required

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +18,8 @@ from bookmarks.web.forms import TagMergeForm, TagRenameForm
 
 @login_required
 def tag_list(request: HttpRequest) -> HttpResponse:
-    tags = Tag.objects.filter(owner=request.user).annotate(count=Count("bookmarks"))
+    # By name like the sidebar: a query with an aggregate leaves out the model's ordering.
+    tags = Tag.objects.filter(owner=request.user).annotate(count=Count("bookmarks")).order_by(Lower("name"))
     return render(request, "bookmarks/tags.html", {"tags": tags})
 
 
