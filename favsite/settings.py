@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "bookmarks",
     "imgateway",
 ]
@@ -173,6 +174,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Your bookmarks and tags. Authenticate with `Authorization: Token <your API token>`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery (the worker and beat; the app lives in favsite/celery.py).

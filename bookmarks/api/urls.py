@@ -1,13 +1,16 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from bookmarks.api import pinboard, views
 
 urlpatterns = [
+    path("", views.ApiRoot.as_view(), name="api-root"),
     path("bookmarks/", views.BookmarkList.as_view(), name="api-bookmarks"),
     path("bookmarks/<int:pk>/", views.BookmarkDetail.as_view(), name="api-bookmark"),
     path("tags/", views.TagList.as_view(), name="api-tags"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Redoc from drf-spectacular-sidecar's static files: the docs page loads nothing from elsewhere.
+    path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     # Pinboard v1 (trailing slash optional: clients differ)
     path("v1/posts/update", pinboard.posts_update),
     path("v1/posts/add", pinboard.posts_add),

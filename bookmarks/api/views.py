@@ -6,10 +6,12 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from bookmarks import services
 from bookmarks.api.serializers import BookmarkSerializer, TagSerializer
@@ -21,6 +23,17 @@ LIST_PARAMETERS = [
     OpenApiParameter("tag", OpenApiTypes.STR, many=True, description="only bookmarks with all these tags"),
     OpenApiParameter("unread", OpenApiTypes.BOOL),
 ]
+
+
+class ApiRoot(APIView):
+    """The parts of the API: a page in a browser, JSON for a client. Open to all: it holds only links."""
+
+    permission_classes = [permissions.AllowAny]
+    schema = None  # not an operation of the API
+
+    def get(self, request: Request) -> Response:
+        names = {"bookmarks": "api-bookmarks", "tags": "api-tags", "schema": "api-schema", "docs": "api-docs"}
+        return Response({key: reverse(name, request=request) for key, name in names.items()})
 
 
 def owned_bookmarks(request: Request) -> QuerySet[Bookmark]:

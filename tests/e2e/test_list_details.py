@@ -47,3 +47,10 @@ def test_the_sidebar_appears_when_the_first_tag_arrives(page, live_server):
     services.save_url(user, "https://example.com/first", title="First one", tags="first")
     expect(page.locator("aside.tag-cloud")).to_be_visible()
     expect(page.locator("aside.tag-cloud li a")).to_have_text(["#first"])
+
+
+def test_the_api_docs_page_draws_the_api_in_a_browser(page):
+    page.goto("/api/")
+    page.get_by_role("link", name="http://", exact=False).filter(has_text="/api/docs/").click()
+    expect(page.get_by_role("heading", name="favsite API", exact=False).first).to_be_visible()
+    screenshot(page, "api-docs")
