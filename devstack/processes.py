@@ -7,8 +7,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
+
+# make's own fatal signals: while it handles one it has it blocked (Linux /proc/PID/status, SigBlk).
+_FATAL_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
 
 
 class StackError(RuntimeError):
@@ -68,3 +72,44 @@ def kill_process(process: subprocess.Popen | None, timeout: float = 10.0) -> Non
         return
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout)
+
+
+def watch_parent_make(interval: float = 0.2) -> None:
+    """Stop (as on SIGINT) when the ``make`` that started us is stopping or gone.
+
+    GNU make passes a SIGTERM on to its children but not a SIGINT: sent to
+    make's process alone (as a process manager or a terminal multiplexer
+    does), it makes make wait for its children, which never learn of it.
+    make handles the signal with it blocked, and Linux shows the blocked
+    set in /proc, so a thread looks there a few times a second. Without
+    /proc, or under another parent, nothing is watched.
+    """
+    parent = os.getppid()
+    if _command_name(parent) not in ("make", "gmake"):
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent and not _handling_fatal_signal(parent):
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="watch-make", daemon=True).start()
+
+
+def _command_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _handling_fatal_signal(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True  # gone
+    for line in status.splitlines():
+        if line.startswith("SigBlk:"):
+            blocked = int(line.split()[1], 16)
+            return any(blocked & (1 << (signum - 1)) for signum in _FATAL_SIGNALS)
+    return False

@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.processes import StackError, ensure_debian_package, port_answers
+from devstack.processes import StackError, ensure_debian_package, port_answers, stop_process, watch_parent_make
 from devstack.prosody import LocalProsody
 from devstack.redis_server import LocalRedis, ensure_redis
 
@@ -162,7 +162,11 @@ def procfile_command() -> list[str]:
 
 
 def run_procfile(env: dict[str, str]) -> int:
-    """Step 4: honcho in the foreground; Ctrl-C reaches it through the terminal's process group."""
+    """Step 4: honcho in the foreground until it ends or we are told to stop; 0 after a requested stop.
+
+    A stop request (``KeyboardInterrupt``, raised by ``_request_stop``) waits
+    for honcho to stop every process, so none outlives ``make run``.
+    """
     env = dict(env, PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
     command = procfile_command()
     honcho = subprocess.Popen(command, env=env, cwd=ROOT)
@@ -170,29 +174,39 @@ def run_procfile(env: dict[str, str]) -> int:
         return honcho.wait()
     except KeyboardInterrupt:
         # honcho stops its processes on SIGTERM (SIGINT may be ignored when we
-        # were started in the background).
-        honcho.terminate()
-        return honcho.wait()
+        # were started in the background, and a signal to make alone never reaches it).
+        stop_process(honcho, timeout=30)
+        return 0
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _request_stop(signum: int, frame: object) -> None:
+    """The first SIGINT or SIGTERM stops the stack; later ones must not cut that short.
+
+    A SIGTERM to make's process group arrives twice (once directly, once
+    forwarded by make), and Ctrl-C pressed twice is common.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
 def main() -> int:
-    VAR.mkdir(exist_ok=True)
+    # Tests run a second stack beside yours: its own var/ and XMPP port.
+    var = Path(os.environ.get("DEVSTACK_VAR") or VAR)
+    var.mkdir(exist_ok=True)
     try:
-        stack = prepare()
+        stack = prepare(var, xmpp_port=int(os.environ.get("DEVSTACK_XMPP_PORT") or 5222))
     except StackError as exc:
         print(f"make run: {exc}", file=sys.stderr)
         return 1
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _request_stop)
+    signal.signal(signal.SIGINT, _request_stop)
+    watch_parent_make()
     try:
-        login = create_demo_login(stack)
+        login = create_demo_login(stack, var)
         print(banner(stack, login), flush=True)
         return run_procfile(stack.env)
     except KeyboardInterrupt:
-        return 130
+        return 0  # a requested stop is a clean end: make prints no error
     finally:
         stack.stop()
