@@ -1,4 +1,4 @@
-"""One JSON object per log line, for log collectors (LOG_FORMAT=json)."""
+"""One JSON object per log line, for log collectors (LOG_FORMAT=json); runserver's lines without live polls."""
 
 from __future__ import annotations
 
@@ -24,3 +24,18 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class QuietPolls(logging.Filter):
+    """Leaves out runserver's line for each answered poll of an open list page (``/bookmarks/live/``).
+
+    Every open list tab polls once a second; a failing poll (4xx, 5xx) is still logged.
+    The path is written out: settings load before the URLconf can be reversed.
+    """
+
+    POLL_PATH = "/bookmarks/live/"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_line = record.args[0] if isinstance(record.args, tuple) and record.args else ""
+        polled = f" {self.POLL_PATH}" in str(request_line)
+        return not (polled and getattr(record, "status_code", 500) < 400)
