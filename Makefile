@@ -44,6 +44,7 @@ compilemessages: $(STAMP)
 # After changing user-visible strings: refresh the catalogs, then translate the new entries.
 makemessages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles --no-obsolete
+	$(BIN)/python manage.py makemessages -d djangojs -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles --no-obsolete
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from bookmarks.interchange import feeds
 from bookmarks.web import login_limit
@@ -18,6 +19,8 @@ urlpatterns = [
     path("settings/", accounts.settings_page, name="settings"),
     path("settings/time-zone/", accounts.set_time_zone, name="set_time_zone"),
     path("i18n/setlang/", accounts.set_language, name="set_language"),
+    # gettext/ngettext for static/js (locale/*/LC_MESSAGES/djangojs.po)
+    path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript_catalog"),
     path("settings/im/", im_views.im_settings, name="im_settings"),
     path("settings/im/unlink/", im_views.unlink, name="im_unlink"),
     path("settings/im/busy/", im_views.hold_when_busy, name="im_busy"),

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bookmarks import services
 from bookmarks.models import Bookmark
@@ -55,7 +56,12 @@ def plan_save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Sav
             entries.append(_("Not saved: %(url)s (%(reason)s)") % {"url": url, "reason": exc})
     trailing = [_("Not saved: %(url)s (only http:// and https:// links)") % {"url": piece} for piece in parsed.refused]
     trailing += [
-        _("Not saved: %(url)s (at most %(n)d links per message)") % {"url": url, "n": len(parsed.urls)}
+        ngettext(
+            "Not saved: %(url)s (at most %(n)d link per message)",
+            "Not saved: %(url)s (at most %(n)d links per message)",
+            len(parsed.urls),
+        )
+        % {"url": url, "n": len(parsed.urls)}
         for url in parsed.over_limit
     ]
     ids = MessageIds(incoming.message_id[:200], incoming.origin_id[:200])

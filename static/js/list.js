@@ -20,7 +20,9 @@
     bulk.addEventListener("submit", function (event) {
       var action = bulk.querySelector("[name=action]").value;
       var count = list.querySelectorAll("input.select:checked").length;
-      if (action === "delete" && count && !window.confirm(bulk.getAttribute("data-confirm-delete").replace("{n}", count))) {
+      // ngettext and interpolate: Django's JavaScript catalog (/i18n/js/), loaded before this file.
+      var question = interpolate(ngettext("Delete the %s selected bookmark?", "Delete the %s selected bookmarks?", count), [count]);
+      if (action === "delete" && count && !window.confirm(question)) {
         event.preventDefault();
       }
     });
