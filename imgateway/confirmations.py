@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookmarks.fetching import finished
+from bookmarks.fetching.reasons import describe as describe_fetch_error
 from bookmarks.models import Bookmark
 from bookmarks.preferences import holds_when_busy, speaking_to
 from imgateway.messages import fresh_connection
@@ -76,7 +77,7 @@ def render(chat_save: ChatSave, items: list[ChatSaveItem]) -> str:
             elif bookmark.status == Bookmark.Status.OK or bookmark.title:
                 lines.append(_("Saved: %(title)s\n%(url)s") % {"title": bookmark.display_title, "url": bookmark.url})
             else:
-                reason = bookmark.fetch_error or _("the page gave no title")
+                reason = describe_fetch_error(bookmark.fetch_error) or _("the page gave no title")
                 lines.append(
                     _("Saved without a title (%(reason)s):\n%(url)s") % {"reason": reason, "url": bookmark.url}
                 )

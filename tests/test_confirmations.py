@@ -129,6 +129,13 @@ def test_the_sweep_names_again_a_complete_save_never_sent_every_two_minutes(alic
     assert confirmations.resend_unsent() == 0
 
 
+def test_a_failed_fetchs_reason_is_in_the_language_of_the_person_who_saved(alice):
+    preferences.remember(alice, language="zh-hans")
+    (bookmark,) = send("https://example.com/gone")
+    services.record_fetch(services.begin_fetch(bookmark.pk), PageMetadata(url=bookmark.url, error="HTTP 404"))
+    assert "（HTTP 错误 404）" in confirmations.due([bookmark.pk])[0].body
+
+
 def test_the_sweep_leaves_a_save_whose_links_are_still_being_fetched(alice):
     send("https://example.com/a")
     ChatSave.objects.update(created_at=timezone.now() - timedelta(minutes=3))

@@ -20,7 +20,7 @@ from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext
 
-from bookmarks.fetching.reasons import is_missing_title
+from bookmarks.fetching.reasons import describe, is_missing_title
 from bookmarks.models import Bookmark
 
 # An id no bookmark has, reversed once to learn where ids go in a URL.
@@ -41,6 +41,8 @@ class ListItem:
     refresh_url: str
     # The failure badge: "" (none), "no_title" (the link stands in for a title) or "unreached".
     failure: str
+    # Why the fetch failed, in the active language, when the badge shows.
+    reason: str
 
 
 def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
@@ -54,6 +56,7 @@ def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
     for bookmark in bookmarks:
         added, pk = timezone.localtime(bookmark.added_at), bookmark.pk
         day = added.date()
+        failure = _failure(bookmark)
         if day not in short_dates:
             short_dates[day] = dateformat.format(added, short_format)
         items.append(
@@ -67,7 +70,8 @@ def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
                 edit_url=f"{edit[0]}{pk}{edit[1]}",
                 delete_url=f"{delete[0]}{pk}{delete[1]}",
                 refresh_url=f"{refresh[0]}{pk}{refresh[1]}",
-                failure=_failure(bookmark),
+                failure=failure,
+                reason=describe(bookmark.fetch_error) if failure else "",
             )
         )
     return items

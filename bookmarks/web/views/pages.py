@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookmarks import services
+from bookmarks.fetching.reasons import describe as describe_fetch_error
 from bookmarks.models import Bookmark, Tag
 from bookmarks.search import with_tags_matching
 from bookmarks.web.access import owned_bookmark
@@ -197,7 +198,13 @@ def bookmark_edit(request: HttpRequest, bookmark_id: int) -> HttpResponse:
                 "unread": bookmark.unread,
             }
         )
-    context = {"form": form, "adding": False, "bookmark": bookmark, "next": _safe_next(request)}
+    context = {
+        "form": form,
+        "adding": False,
+        "bookmark": bookmark,
+        "fetch_reason": describe_fetch_error(bookmark.fetch_error),
+        "next": _safe_next(request),
+    }
     return render(request, "bookmarks/form.html", context)
 
 
