@@ -45,3 +45,19 @@ def test_the_bulk_delete_question_counts_in_the_pages_language(page, live_server
     log_in(page, live_server, user)
     page.goto("/bookmarks/")
     assert confirm_text_of_deleting(page, ticked) == question
+
+
+def test_notes_appended_by_saving_again_sit_close_together(page, live_server):
+    from bookmarks import services
+
+    user = make_user("alice")
+    services.save_url(user, "https://example.com/twice", title="Saved twice", note="first thought")
+    services.save_url(user, "https://example.com/twice", note="second thought")
+    log_in(page, live_server, user)
+    page.goto("/bookmarks/")
+    note = page.locator("li.bookmark .note")
+    expect(note).to_contain_text("second thought")
+    height = note.evaluate("note => note.getBoundingClientRect().height")
+    line_height = note.evaluate("note => parseFloat(getComputedStyle(note).lineHeight)")
+    # Two notes, two lines: the second starts on the next line, no empty line between (three lines' height).
+    assert height < line_height * 2.5
