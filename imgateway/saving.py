@@ -95,7 +95,7 @@ def save_messages(plans: list[SavePlan]) -> list[str | None]:
                     result = next(results)
                     saved.append(result)
                     if not result.created:
-                        lines.append(already_saved_line(result.bookmark, result.first_saved_at))
+                        lines.append(already_saved_line(result.bookmark, result.first_saved_at, result.refetching))
                 lines += plan.trailing
                 awaiting = any(result.created for result in saved)
                 answers.append(None if awaiting else "\n".join(lines) or _("Nothing to save."))
@@ -136,10 +136,12 @@ def record_saves(records: list[tuple[ChatSave, list[services.SaveResult]]], firs
         )
 
 
-def already_saved_line(bookmark: Bookmark, first_saved_at) -> str:
+def already_saved_line(bookmark: Bookmark, first_saved_at, refetching: bool = False) -> str:
     when = formats.date_format(timezone.localtime(first_saved_at), "Y-m-d")
-    return _("Already saved on %(date)s: %(title)s\n%(url)s") % {
+    line = _("Already saved on %(date)s: %(title)s\n%(url)s") % {
         "date": when,
         "title": bookmark.display_title,
         "url": bookmark.url,
     }
+    # Its fetch had failed: sending it again fetches it again (the list shows the title when it comes).
+    return line + "\n" + _("Fetching its title again.") if refetching else line

@@ -62,6 +62,11 @@ def is_missing_title(error: str) -> bool:
     return error.startswith(_MISSING_TITLE_PREFIX)
 
 
+def is_not_public(error: str) -> bool:
+    """Whether the fetcher refused the page's address as not public (loopback, a private network, ...)."""
+    return error.startswith("blocked: ") and error.endswith(" is not a public address")
+
+
 def describe(error: str) -> str:
     """``error`` (as the fetcher recorded it) in the active language; unknown shapes as they are."""
     gave_up = _GAVE_UP.fullmatch(error)

@@ -40,6 +40,8 @@ class SaveResult:
     created: bool
     # When it was first saved, for "already saved on ..." replies.
     first_saved_at: datetime
+    # A re-save of a bookmark whose fetch had failed: fetched again (after the commit).
+    refetching: bool = False
 
 
 @dataclass
@@ -112,16 +114,18 @@ def save_prepared(saves: list[PreparedSave]) -> list[SaveResult]:
     """
     with transaction.atomic():
         known, inserted = _insert_new(saves)
-        results = []
+        results, refetched = [], []
         for save in saves:
             bookmark = known[save.key]
             if bookmark is save.bookmark:
                 results.append(SaveResult(bookmark, created=True, first_saved_at=bookmark.created_at))
                 continue
-            _resave(bookmark, save)
-            results.append(SaveResult(bookmark, created=False, first_saved_at=bookmark.created_at))
+            refetching = _resave(bookmark, save)
+            if refetching:
+                refetched.append(bookmark.pk)
+            results.append(SaveResult(bookmark, False, bookmark.created_at, refetching=refetching))
         add_tags((result.bookmark, save.tag_names) for result, save in zip(results, saves, strict=True))
-        queue_fetches([bookmark.pk for bookmark in inserted])
+        queue_fetches([bookmark.pk for bookmark in inserted] + refetched)
     return results
 
 
@@ -156,12 +160,21 @@ def _existing(saves: list[PreparedSave]) -> list[Bookmark]:
     return list(Bookmark.objects.select_for_update().filter(wanted)) if wanted else []
 
 
-def _resave(bookmark: Bookmark, save: PreparedSave) -> None:
-    """A save of a URL its owner has: merge it into that bookmark and move it to the top."""
+def _resave(bookmark: Bookmark, save: PreparedSave) -> bool:
+    """A save of a URL its owner has: merge it into that bookmark and move it to the top.
+
+    A bookmark whose fetch had failed is made pending again, to be fetched
+    again: sending a link again is how people retry (a page that was down, a
+    network allowed since). Whether it was.
+    """
     new = save.bookmark
     merge_resave(bookmark, new.title, new.note, new.added_at)
     bookmark.updated_at = timezone.now()
     changed = ["title", "note", "added_at", "updated_at"]
+    refetching = bookmark.status == Bookmark.Status.FAILED
+    if refetching:
+        bookmark.status, bookmark.fetch_attempts, bookmark.fetch_error = Bookmark.Status.PENDING, 0, ""
+        changed += ["status", "fetch_attempts", "fetch_error"]
     # Private and unread change on a re-save only when the caller says so (the Pinboard API does).
     if save.is_private is not None:
         bookmark.is_private = save.is_private
@@ -170,6 +183,7 @@ def _resave(bookmark: Bookmark, save: PreparedSave) -> None:
         bookmark.unread = save.unread
         changed.append("unread")
     bookmark.save(update_fields=changed)
+    return refetching
 
 
 def merge_resave(bookmark: Bookmark, title: str, note: str, when: datetime) -> None:

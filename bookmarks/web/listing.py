@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext
 
-from bookmarks.fetching.reasons import describe, is_missing_title
+from bookmarks.fetching.reasons import describe, is_missing_title, is_not_public
 from bookmarks.models import Bookmark
 
 # An id no bookmark has, reversed once to learn where ids go in a URL.
@@ -43,6 +44,8 @@ class ListItem:
     failure: str
     # Why the fetch failed, in the active language, when the badge shows.
     reason: str
+    # While trying the site (DEBUG): a refused local page says which setting allows local pages.
+    local_hint: bool
 
 
 def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
@@ -72,6 +75,7 @@ def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
                 refresh_url=f"{refresh[0]}{pk}{refresh[1]}",
                 failure=failure,
                 reason=describe(bookmark.fetch_error) if failure else "",
+                local_hint=bool(failure) and settings.DEBUG and is_not_public(bookmark.fetch_error),
             )
         )
     return items

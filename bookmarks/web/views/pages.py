@@ -155,9 +155,10 @@ def bookmark_add(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Saved “%(title)s”.") % {"title": result.bookmark.display_title})
             else:
                 when = date_format(result.first_saved_at, "DATE_FORMAT")
-                messages.info(
-                    request, _("Already saved on %(date)s; updated it and moved it to the top.") % {"date": when}
-                )
+                text = _("Already saved on %(date)s; updated it and moved it to the top.") % {"date": when}
+                if result.refetching:
+                    text += " " + _("Its title could not be fetched before: fetching its title again.")
+                messages.info(request, text)
             return redirect(_safe_next(request) or "bookmarks:list")
     else:
         form = BookmarkForm(initial={key: request.GET.get(key, "") for key in ("url", "title", "tags", "note")})
