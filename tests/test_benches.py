@@ -86,6 +86,13 @@ def test_the_web_bench_prints_the_times_of_the_list_page_and_the_searches(backen
     assert re.search(rf"search two words +({NUMBER} +){{5}}{NUMBER}\n", output), output
 
 
+def test_the_live_bench_prints_idle_polls_per_second_and_their_queries(backend):
+    output = run_bench("live.py", "--count", "200", "--seconds", "0.2", "--backends", backend)
+    # The idle poll with the marker runs no bookmark query; without it, the list's one query.
+    assert re.search(rf"list +with +{NUMBER} +0 +{NUMBER}\n", output), output
+    assert re.search(rf"list +without +{NUMBER} +1 +{NUMBER}\n", output), output
+
+
 def test_the_import_bench_prints_the_import_export_and_naive_rates(backend):
     output = run_bench("import.py", "--count", "200", "--naive", "20", "--backends", backend)
     assert "bookmarks 200;" in output

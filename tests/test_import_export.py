@@ -273,7 +273,7 @@ def _untitled_file(count: int) -> str:
 def test_an_import_that_wants_titles_queues_no_fetch_itself(user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         services.import_bookmarks(user, netscape.parse(_untitled_file(5)), fetch_missing_titles=True)
-    assert callbacks == []
+    assert not [callback for callback in callbacks if callback.__qualname__.startswith("queue_fetches.")]
     assert Bookmark.objects.filter(owner=user, status=Bookmark.Status.PENDING).count() == 5
 
 

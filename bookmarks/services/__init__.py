@@ -3,8 +3,9 @@
 Views, forms, the importer, the APIs, Celery tasks and the chat gateway call
 these functions; none of them saves a ``Bookmark`` by itself. Each module
 here is one concern: ``saving`` (a link saved, edited, deleted), ``tagging``,
-``fetches`` (a page fetch queued, begun, recorded, swept) and ``importing``
-(many bookmarks from a file at once).
+``fetches`` (a page fetch queued, begun, recorded, swept), ``importing``
+(many bookmarks from a file at once) and ``changes`` (whose bookmarks
+changed, for the list page's live poll).
 """
 
 from bookmarks.normalize import InvalidURL

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from bookmarks.fetching import finished
 from bookmarks.models import Bookmark
+from bookmarks.services.changes import mark_changed
 from favsite.celery import app
 
 if TYPE_CHECKING:  # the fetcher (lxml, charset_normalizer) is the worker's alone
@@ -57,6 +58,7 @@ def refresh_metadata(bookmark: Bookmark) -> Bookmark:
             status=Bookmark.Status.PENDING, fetch_attempts=0, fetch_error="", updated_at=timezone.now()
         )
         queue_fetches([bookmark.pk])
+        mark_changed([bookmark.owner_id])
     bookmark.refresh_from_db()
     return bookmark
 
@@ -111,6 +113,7 @@ def record_fetch(bookmark: Bookmark, metadata: PageMetadata, *, final: bool = Tr
     written = still_pending.update(fetch_attempts=F("fetch_attempts") + 1, updated_at=now, **fields)
     if written and final:
         _announce([bookmark])
+        mark_changed([bookmark.owner_id])
     return bool(written)
 
 
@@ -178,6 +181,7 @@ def _give_up(pending: QuerySet[Bookmark], attempts: int, now: datetime) -> bool:
     ):
         return False
     _announce([bookmark])
+    mark_changed([bookmark.owner_id])
     return True
 
 

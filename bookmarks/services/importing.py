@@ -33,6 +33,7 @@ from bookmarks.models import TAG_MAX_LENGTH, Bookmark, Tag
 from bookmarks.normalize import InvalidURL, normalize_url, url_hash
 from bookmarks.search import sqlite_index
 from bookmarks.services import pg_copy
+from bookmarks.services.changes import mark_changed
 from bookmarks.services.saving import NOTE_MAX_LENGTH, clean_text, merge_resave
 
 # Rows per transaction; also the length of the id lists in one IN (...), and
@@ -120,6 +121,7 @@ def import_bookmarks(
                 tag_ids.update(_tag_ids(user))
         result.created += created
         result.updated += updated
+        mark_changed([user.pk])
         if progress:
             progress(start + len(chunk), len(rows))
     return result

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from bookmarks.models import Bookmark
 from bookmarks.normalize import clean_url, normalize_url, url_hash
+from bookmarks.services.changes import mark_changed
 from bookmarks.services.fetches import queue_fetches
 from bookmarks.services.tagging import add_tags, get_or_create_tags, parse_tags
 from bookmarks.services.text import clean_text
@@ -126,6 +127,7 @@ def save_prepared(saves: list[PreparedSave]) -> list[SaveResult]:
             results.append(SaveResult(bookmark, False, bookmark.created_at, refetching=refetching))
         add_tags((result.bookmark, save.tag_names) for result, save in zip(results, saves, strict=True))
         queue_fetches([bookmark.pk for bookmark in inserted] + refetched)
+        mark_changed(save.bookmark.owner_id for save in saves)
     return results
 
 
@@ -218,6 +220,7 @@ def replace_note(bookmarks: Iterable[Bookmark], old: str, new: str) -> None:
         if note != bookmark.note:
             bookmark.note, bookmark.updated_at = note[-NOTE_MAX_LENGTH:], now
             bookmark.save(update_fields=["note", "updated_at"])
+            mark_changed([bookmark.owner_id])
 
 
 def edit_bookmark(
@@ -255,6 +258,7 @@ def edit_bookmark(
         bookmark.updated_at = timezone.now()
         bookmark.save()
         bookmark.tags.set(get_or_create_tags(bookmark.owner_id, parse_tags(tags)))
+        mark_changed([bookmark.owner_id])
     return bookmark
 
 

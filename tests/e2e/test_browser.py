@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from bookmarks import services
+from bookmarks.fetching.metadata import PageMetadata
 from bookmarks.models import Bookmark
 from tests.conftest import make_bookmark, make_user
 from tests.e2e.conftest import add_bookmark, log_in, screenshot, sign_up
@@ -123,10 +123,8 @@ def test_an_arriving_title_replaces_the_pending_badge_in_place(page, live_server
     log_in(page, live_server, user)
     page.goto("/bookmarks/")
     expect(page.locator(f"#b{bookmark.pk}")).to_contain_text("title on its way")
-    # As the worker records a fetch: the row changes, updated_at with it.
-    Bookmark.objects.filter(pk=bookmark.pk).update(
-        status=Bookmark.Status.OK, page_title="The Slow Page", updated_at=timezone.now()
-    )
+    # What the worker does when the fetch ends.
+    services.record_fetch(bookmark, PageMetadata(url=bookmark.url, ok=True, title="The Slow Page"))
     expect(page.locator(f"#b{bookmark.pk}")).to_contain_text("The Slow Page")
     expect(page.locator(f"#b{bookmark.pk}")).not_to_contain_text("title on its way")
 
