@@ -65,6 +65,7 @@ ROUTES = {
     "settings/": "session",
     "settings/time-zone/": "session",
     "i18n/setlang/": "session",
+    "i18n/js/": "session",  # Django's JavaScript catalog: the same for everyone
     "settings/im/": "session",
     "settings/im/unlink/": "session",
     "settings/im/busy/": "session",
@@ -73,7 +74,9 @@ ROUTES = {
     "api/bookmarks/": "session",  # DRF: token, or the session with CSRF enforced
     "api/bookmarks/<int:pk>/": "object",
     "api/tags/": "session",
+    "api/": "session",  # the API root: links only, open to all
     "api/schema/": "session",
+    "api/docs/": "session",
     "feeds/<str:token>/rss/": "token",
     "feeds/<str:token>/atom/": "token",
     "settings/tokens/<str:kind>/regenerate/": "session",
