@@ -132,8 +132,8 @@ def _login_limit_prefix(settings):
     """Login and sign-up counts under a prefix of each test's own, removed afterwards (Redis is shared)."""
     from favsite.redis import redis_client
 
-    settings.LOGIN_LIMIT_PREFIX = f"favsite-test:login:{uuid.uuid4().hex}"
-    yield settings.LOGIN_LIMIT_PREFIX
-    client = redis_client()
-    for key in client.scan_iter(f"{settings.LOGIN_LIMIT_PREFIX}:*"):
+    prefix = settings.LOGIN_LIMIT_PREFIX = f"favsite-test:login:{uuid.uuid4().hex}"
+    client = redis_client()  # the real one: a test may point REDIS_URL at a dead port
+    yield prefix
+    for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
