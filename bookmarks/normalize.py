@@ -105,6 +105,8 @@ def clean_url(raw: str) -> str:
         raise InvalidURL("The link has an invalid host or port.") from None
     if not parts.hostname:
         raise InvalidURL("The link has no host name.")
+    if "%" in parts.hostname:  # an IPv6 zone: an interface of the machine it is opened on, never a site
+        raise InvalidURL("The link has an invalid host or port.")
     _ascii_host(parts.hostname)  # raises InvalidURL for a host no DNS could hold
     if port == 0:
         raise InvalidURL("The link has an invalid port.")

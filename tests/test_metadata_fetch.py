@@ -271,6 +271,18 @@ def test_every_redirect_is_checked_against_the_address_policy_again(page_server)
     assert (result.ok, result.retryable, result.error) == (False, False, "blocked: 10.1.2.3 is not a public address")
 
 
+def test_a_link_naming_a_network_interface_is_refused_with_a_reason():
+    result = fetch("http://[::1%25lo]:18555/")
+    assert (result.ok, result.retryable) == (False, False)
+    assert result.error == "blocked: a link cannot name a network interface"
+
+
+def test_a_redirect_to_a_broken_url_ends_as_a_clear_failure(page_server):
+    page_server.route("/", status=302, headers={"Location": "http://[::1/"})
+    result = fetch(page_server.url("/"))
+    assert (result.ok, result.retryable, result.error) == (False, False, "not a valid URL")
+
+
 def test_gzip_bytes_from_the_fixture_are_real_gzip():
     # Guards the hostile-server tests above against a fixture that stopped compressing.
     assert gzip.decompress(gzip.compress(b"x")) == b"x"

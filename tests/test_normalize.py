@@ -51,6 +51,8 @@ REJECTED = [
     ("   ", "empty"),
     ("https://", "no host"),
     ("https://example.com:99999/", "invalid host or port"),
+    ("http://[::1%25lo]:18555/", "invalid host or port"),  # an IPv6 zone: one of our own interfaces
+    ("http://[::1/", "invalid host or port"),
     ("https://exa mple.com/", "not a valid host"),
     ("https://example.com/\x00", "control characters"),
     ("https://example.com/" + "a" * 9000, "longer than"),

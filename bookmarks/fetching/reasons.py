@@ -28,6 +28,11 @@ _SHAPES: list[tuple[str, str]] = [
         gettext_noop("blocked: %(scheme)s scheme, only http and https are fetched"),
     ),
     (r"blocked: (?P<address>.+) is not a public address", gettext_noop("blocked: %(address)s is not a public address")),
+    (
+        r"blocked: a link cannot name a network interface",
+        gettext_noop("blocked: a link cannot name a network interface"),
+    ),
+    (r"not a valid URL", gettext_noop("not a valid URL")),
     (r"no host in the URL", gettext_noop("no host in the URL")),
     (r"bad port in the URL", gettext_noop("bad port in the URL")),
     (r"bad host name", gettext_noop("bad host name")),

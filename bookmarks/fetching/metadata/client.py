@@ -134,17 +134,23 @@ def open_url(url: str, deadline: float) -> Response:
 
     Raises ``Blocked`` (policy), ``Timeout``, ``ConnectionFailed`` or ``FetchError``.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # a redirect to "http://[::1/", say
+        raise FetchError("not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise Blocked(f"blocked: {scheme or 'no'} scheme, only http and https are fetched")
-    if not parts.hostname:
+    if not hostname:
         raise FetchError("no host in the URL")
+    if "%" in hostname:  # an IPv6 zone ("[::1%25lo]") names one of our own network interfaces
+        raise Blocked("blocked: a link cannot name a network interface")
     try:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError:
         raise FetchError("bad port in the URL") from None
-    host = _ascii_host(parts.hostname)
+    host = _ascii_host(hostname)
     sock = _connect(host, port, deadline)
     try:
         if scheme == "https":

@@ -79,7 +79,10 @@ def fetch_page_metadata(url: str, *, timeout: float | None = None, max_bytes: in
                 if hop == MAX_REDIRECTS:
                     result.http_status = response.status
                     return result.fail(f"too many redirects (more than {MAX_REDIRECTS})", retryable=False)
-                current = urljoin(current, location.strip())
+                try:
+                    current = urljoin(current, location.strip())
+                except ValueError:  # "http://[::1/", say
+                    return result.fail("not a valid URL", retryable=False)
                 continue
             return _read_page(result, response, max_bytes)
         except Blocked as error:
