@@ -276,7 +276,10 @@ LOG_FORMAT = env_choice("LOG_FORMAT", "plain" if DEBUG else "json", ("plain", "j
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"quiet_polls": {"()": "favsite.logformat.QuietPolls"}},
+    "filters": {
+        "quiet_polls": {"()": "favsite.logformat.QuietPolls"},
+        "redact_tokens": {"()": "favsite.logformat.RedactTokens"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "favsite.logformat.JsonFormatter"},
@@ -284,12 +287,25 @@ LOGGING = {
         "server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": LOG_FORMAT},
-        "server": {"class": "logging.StreamHandler", "formatter": "server"},
+        # Every line, whatever logged it, without secret tokens (feed addresses, Pinboard's auth_token).
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_tokens"],
+        },
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["redact_tokens"]},
     },
     "loggers": {
         # runserver (make run): a line per request, but none per live poll of an open list (one a second a tab)
-        "django.server": {"handlers": ["server"], "level": "INFO", "filters": ["quiet_polls"], "propagate": False},
+        "django.server": {
+            "handlers": ["server"],
+            "level": "INFO",
+            "filters": ["quiet_polls"],
+            "propagate": False,
+        },
+        # gunicorn's access log (--access-logfile -): a line per request, in our format, without secret tokens
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
 }
