@@ -13,4 +13,9 @@
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
+
+  // Read-only fields holding an address or a token: one click selects all of it, ready to copy.
+  document.addEventListener("click", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-select-all")) { event.target.select(); }
+  });
 })();

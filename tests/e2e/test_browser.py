@@ -205,3 +205,29 @@ def test_holding_confirmations_while_busy_is_turned_off_on_the_chat_addresses_pa
     expect(page.get_by_role("checkbox", name="请勿打扰", exact=False)).not_to_be_checked()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "hold-while-busy-390-zh")
+
+
+def test_no_page_breaks_the_content_security_policy(page, live_server):
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    user = make_user("alice")
+    make_bookmark(user, title="A page", tags=["t"])
+    log_in(page, live_server, user)
+    for path in (
+        "/bookmarks/",
+        "/bookmarks/tags/",
+        "/bookmarks/add/",
+        "/bookmarks/import/",
+        "/settings/",
+        "/settings/im/",
+    ):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    page.goto("/settings/")
+    field = page.get_by_role("textbox", name="RSS feed address")
+    field.click()
+    assert page.evaluate("window.getSelection().toString() || document.activeElement.selectionEnd") != 0
+    assert violations == []
