@@ -99,6 +99,42 @@ class Bookmark(models.Model):
         return fallback_title(self.url).split("/", 1)[0]
 
 
+class PageText(models.Model):
+    """The readable text of a bookmark's page, in its own table: the list never reads it.
+
+    One row per bookmark once its text was asked for. ``state`` says what
+    happened: ``pending`` (queued), ``kept`` (``text`` holds it), ``empty``
+    (an HTML page without readable text), ``not_text`` (a PDF, an image...:
+    no body is read), ``failed`` (the fetch failed; ``error`` says why).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Keeping the text")
+        KEPT = "kept", _("Text kept")
+        EMPTY = "empty", _("No readable text found")
+        NOT_TEXT = "not_text", _("Not a web page: no text kept")
+        FAILED = "failed", _("The text could not be fetched")
+
+    # The bookmark's id is this row's id (on SQLite, its rowid: the FTS table's key).
+    bookmark = models.OneToOneField(Bookmark, on_delete=models.CASCADE, primary_key=True, related_name="page_text")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    text = models.TextField(blank=True)
+    # A BCP 47 code from the page (``<html lang>``) or guessed from its script; empty when unknown.
+    language = models.CharField(max_length=35, blank=True)
+    word_count = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    # When the text was extracted (kept, or found missing); when the row was last queued.
+    extracted_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "queued_at"], name="pagetext_state_queued")]
+
+    def __str__(self) -> str:
+        return f"text of {self.bookmark_id} ({self.state})"
+
+
 class AccessToken(models.Model):
     """Per-user secrets: the API token (REST and Pinboard API) and the feed token."""
 
@@ -166,6 +202,8 @@ class Preferences(models.Model):
     time_zone = models.CharField(max_length=64, blank=True)
     # Chat confirmations wait while the person's presence is "do not disturb", then come as one digest.
     hold_when_busy = models.BooleanField(default=True)
+    # The readable text of each saved page is kept (``bookmarks.services.texts``); off deletes what was kept.
+    keep_text = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language or '-'} {self.time_zone or '-'}"

@@ -9,6 +9,7 @@ from bookmarks import services
 from bookmarks.interchange import import_jobs
 
 MAX_RETRIES = 3
+TEXT_RETRIES = 2
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -36,6 +37,35 @@ def fetch_metadata(self, bookmark_id: int) -> str:
     if retry:
         raise self.retry(countdown=settings.FETCH_RETRY_DELAY * 3**self.request.retries)
     return "ok" if metadata.ok else "failed"
+
+
+@shared_task(bind=True, max_retries=TEXT_RETRIES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def keep_page_text(self, bookmark_id: int) -> str:
+    """Fetch the page of a bookmark whose text is owed and keep its readable text (``services.texts``).
+
+    Queued on ``text`` at the lowest priority after the title fetch. Timeouts,
+    connection errors and 5xx are retried (at most ``TEXT_RETRIES`` times);
+    a bookmark gone, no longer owed, or whose owner turned keeping off is
+    skipped, so a duplicate delivery does nothing.
+    """
+    from bookmarks.fetching.text import fetch_page_text  # the worker's alone (trafilatura)
+
+    bookmark = services.begin_text(bookmark_id)
+    if bookmark is None:
+        return "skipped"
+    found = fetch_page_text(bookmark.url)
+    retry = found.retryable and self.request.retries < TEXT_RETRIES
+    services.record_text(bookmark, found, final=not retry)
+    if retry:
+        raise self.retry(countdown=settings.FETCH_RETRY_DELAY * 3**self.request.retries)
+    return found.kind
+
+
+@shared_task(ignore_result=True)
+def sweep_page_texts() -> dict[str, int]:
+    """Beat: queue again texts lost on the way, and the texts of older bookmarks, a bounded number a minute."""
+    again, new = services.sweep_page_texts()
+    return {"again": again, "new": new}
 
 
 @shared_task(ignore_result=True)

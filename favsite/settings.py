@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookmarks.tasks.requeue_unsent_fetches",
         "schedule": 15.0,
     },
+    "sweep-page-texts": {
+        "task": "bookmarks.tasks.sweep_page_texts",
+        "schedule": 60.0,
+    },
     "resend-confirmations": {
         "task": "imgateway.tasks.resend_confirmations",
         "schedule": 60.0,
@@ -279,6 +283,10 @@ XMPP_REDIS_PREFIX = env_str("XMPP_REDIS_PREFIX", "favsite:im")
 FETCH_TIMEOUT = env_float("FETCH_TIMEOUT", 10.0, minimum=0.1)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 1024 * 1024, minimum=1024)
 FETCH_ALLOW_NETWORKS = env_networks("FETCH_ALLOW_NETWORKS")
+# Keeping the page's text (bookmarks.fetching.text): the body is read up to this many decompressed bytes.
+FETCH_MAX_BODY_BYTES = env_int("FETCH_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+# The beat sweep queues the text of this many older bookmarks a minute at most (0: never).
+TEXT_SWEEP_PER_MINUTE = env_int("TEXT_SWEEP_PER_MINUTE", 30, minimum=0)
 # A pending bookmark untouched this long is queued again by the beat sweep,
 # until it has been tried FETCH_MAX_ATTEMPTS times; then it is marked failed.
 FETCH_STALE_AFTER = env_float("FETCH_STALE_AFTER", 600.0, minimum=1.0)

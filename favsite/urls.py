@@ -18,6 +18,7 @@ urlpatterns = [
     path("bookmarks/", include("bookmarks.web.urls")),
     path("settings/", accounts.settings_page, name="settings"),
     path("settings/time-zone/", accounts.set_time_zone, name="set_time_zone"),
+    path("settings/page-text/", accounts.set_text_keeping, name="set_text_keeping"),
     path("i18n/setlang/", accounts.set_language, name="set_language"),
     # gettext/ngettext for static/js (locale/*/LC_MESSAGES/djangojs.po)
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript_catalog"),

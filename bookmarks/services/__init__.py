@@ -3,9 +3,10 @@
 Views, forms, the importer, the APIs, Celery tasks and the chat gateway call
 these functions; none of them saves a ``Bookmark`` by itself. Each module
 here is one concern: ``saving`` (a link saved, edited, deleted), ``tagging``,
-``fetches`` (a page fetch queued, begun, recorded, swept), ``importing``
-(many bookmarks from a file at once) and ``changes`` (whose bookmarks
-changed, for the list page's live poll).
+``fetches`` (a page fetch queued, begun, recorded, swept), ``texts`` (a
+page's readable text kept, and its sweep), ``importing`` (many bookmarks
+from a file at once) and ``changes`` (whose bookmarks changed, for the list
+page's live poll).
 """
 
 from bookmarks.normalize import InvalidURL
@@ -43,6 +44,15 @@ from bookmarks.services.tagging import (
     tag_bookmarks,
     untag_bookmarks,
 )
+from bookmarks.services.texts import (
+    begin_text,
+    claim_texts,
+    keeps_text,
+    owed_texts,
+    record_text,
+    set_text_keeping,
+    sweep_page_texts,
+)
 
 __all__ = [
     "NOTE_MAX_LENGTH",
@@ -53,18 +63,23 @@ __all__ = [
     "SaveResult",
     "add_tags",
     "begin_fetch",
+    "begin_text",
+    "claim_texts",
     "clean_text",
     "delete_bookmarks",
     "delete_tag",
     "edit_bookmark",
     "get_or_create_tags",
     "import_bookmarks",
+    "keeps_text",
     "merge_resave",
     "merge_tags",
+    "owed_texts",
     "parse_tags",
     "prepare_save",
     "queue_fetches",
     "record_fetch",
+    "record_text",
     "refresh_metadata",
     "rename_tag",
     "replace_note",
@@ -72,6 +87,8 @@ __all__ = [
     "save_prepared",
     "save_url",
     "send_fetches",
+    "set_text_keeping",
+    "sweep_page_texts",
     "sweep_stale_fetches",
     "tag_bookmarks",
     "untag_bookmarks",

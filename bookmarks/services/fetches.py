@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from bookmarks.fetching import finished
 from bookmarks.models import Bookmark
+from bookmarks.services import texts
 from bookmarks.services.changes import mark_changed
+from bookmarks.services import texts
 from favsite.celery import app
 
 if TYPE_CHECKING:  # the fetcher (lxml, charset_normalizer) is the worker's alone
@@ -114,6 +116,7 @@ def record_fetch(bookmark: Bookmark, metadata: PageMetadata, *, final: bool = Tr
     if written and final:
         _announce([bookmark])
         mark_changed([bookmark.owner_id])
+        texts.after_title_fetch(bookmark, metadata)
     return bool(written)
 
 

@@ -9,10 +9,11 @@ from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bookmarks import preferences
+from bookmarks import preferences, services
 from bookmarks.web import login_limit
 from bookmarks.web.forms import AccountForm
 from bookmarks.web.timezones import CHOSEN_COOKIE, is_zone_name, zone_names
@@ -49,7 +50,12 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Settings saved."))
         return redirect("settings")
-    context = {"form": form, "zone_names": zone_names(), "chosen_zone": request.COOKIES.get(CHOSEN_COOKIE, "")}
+    context = {
+        "form": form,
+        "zone_names": zone_names(),
+        "chosen_zone": request.COOKIES.get(CHOSEN_COOKIE, ""),
+        "keep_text": services.keeps_text(request.user),
+    }
     context.update(interchange.settings_context(request))
     return render(request, "accounts/settings.html", context)
 
@@ -69,6 +75,24 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
         response.delete_cookie(CHOSEN_COOKIE, samesite="Lax")
         messages.success(request, _("Dates now follow your browser's time zone."))
     return response
+
+
+@login_required
+@require_POST
+def set_text_keeping(request: HttpRequest) -> HttpResponse:
+    """Keep the text of saved pages, or stop and delete what was kept."""
+    keep = request.POST.get("keep_text") == "1"
+    deleted = services.set_text_keeping(request.user, keep)
+    if keep:
+        messages.success(request, _("The text of the pages you save is kept."))
+    else:
+        message = ngettext(
+            "Page text is no longer kept (%(count)s text deleted).",
+            "Page text is no longer kept (%(count)s texts deleted).",
+            deleted,
+        )
+        messages.success(request, message % {"count": deleted})
+    return redirect("settings")
 
 
 @require_POST
