@@ -20,6 +20,13 @@ two-character pieces that hold one (migrations 0007, 0008). All-ASCII
 two-character terms (``qu``) are scanned: they match a large share of any
 collection, so the scan fills a page early, and indexing every Latin pair
 made imports three times slower.
+
+Kept page text (``PageText.text``, issue 19) is searched too: a word or
+phrase matches a bookmark when it is in those fields or in its page's text.
+``in:title`` limits a query to the fields above (title, URL, note,
+description). The text has indexes of its own (migration 0014): an FTS5
+trigram table on SQLite, pg_trgm and the two-character index on PostgreSQL;
+a term of one or two characters scans the texts on SQLite.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from django.db.models import BooleanField, Exists, F, Func, Lookup, OuterRef, Q,
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import In
 
-from bookmarks.models import Bookmark, Tag
+from bookmarks.models import Bookmark, PageText, Tag
 
 SEARCH_FIELDS = ("title", "page_title", "url", "note", "description")
 MAX_TERMS = 20
@@ -41,10 +48,13 @@ MAX_TERM_LENGTH = 200
 # Shorter terms have no trigram: the indexes cannot answer them.
 TRIGRAM = 3
 FTS_TABLE = "bookmarks_bookmark_fts"
+TEXT_FTS_TABLE = "bookmarks_pagetext_fts"
 _FTS_MATCH_SQL = "SELECT rowid FROM bookmarks_bookmark_fts WHERE bookmarks_bookmark_fts MATCH %s"
-_FTS_COUNT_SQL = (
-    "SELECT count(*) FROM (SELECT rowid FROM bookmarks_bookmark_fts WHERE bookmarks_bookmark_fts MATCH %s LIMIT %s)"
-)
+_TEXT_MATCH_SQL = "SELECT rowid FROM bookmarks_pagetext_fts WHERE bookmarks_pagetext_fts MATCH %s"
+_COUNT_SQL = "SELECT count(*) FROM ({} LIMIT %s)"
+# Qualifiers: a word exactly like these (any case) is not searched for.
+IN_TITLE = "in:title"
+QUALIFIERS = (IN_TITLE,)
 # Fewer FTS matches than this are looked up one by one (see _fts_filter).
 FTS_FEW = 2000
 
@@ -56,6 +66,13 @@ class Term:
     text: str
     tag: bool = False
     exclude: bool = False
+    # ``in:title`` and friends: ``text`` is the qualifier, lower-cased.
+    qualifier: bool = False
+
+    @property
+    def word(self) -> bool:
+        """A word or phrase to find in the text (not a tag, not a qualifier)."""
+        return not self.tag and not self.qualifier
 
 
 def parse_query(query: str) -> list[Term]:
@@ -67,6 +84,9 @@ def parse_query(query: str) -> list[Term]:
         negated, phrase, word = match.group(1) == "-", match.group(2), match.group(3)
         if phrase is not None:
             text, tag = " ".join(phrase.split()), False
+        elif word.lower() in QUALIFIERS:
+            terms.append(Term(word.lower(), exclude=negated, qualifier=True))
+            continue
         elif word.startswith("#"):
             text, tag = word.lstrip("#"), True
         else:
@@ -79,12 +99,22 @@ def parse_query(query: str) -> list[Term]:
 def search_bookmarks(queryset: QuerySet[Bookmark], query: str) -> QuerySet[Bookmark]:
     """``queryset`` narrowed to the bookmarks matching ``query``."""
     terms = parse_query(query)
+    in_text = not any(term.qualifier and term.text == IN_TITLE and not term.exclude for term in terms)
+    terms = [term for term in terms if not term.qualifier]
     if connection.vendor == "sqlite":
-        queryset, terms = _fts_filter(queryset, terms)
+        queryset, terms = _fts_filter(queryset, terms, in_text)
     for term in terms:
-        condition = _tag_condition(term.text) if term.tag else _text_condition(term.text)
+        condition = _tag_condition(term.text) if term.tag else _text_condition(term.text, in_text)
         queryset = queryset.exclude(condition) if term.exclude else queryset.filter(condition)
     return queryset
+
+
+def searches_text(query: str) -> bool:
+    """Whether ``query`` looks in the kept page text (it has a word and no ``in:title``)."""
+    terms = parse_query(query)
+    return any(term.word for term in terms) and not any(
+        term.qualifier and term.text == IN_TITLE and not term.exclude for term in terms
+    )
 
 
 def with_tags_matching(
@@ -106,7 +136,31 @@ def _tag_condition(name: str) -> Q:
     return Q(Exists(through.objects.filter(bookmark_id=OuterRef("pk"), tag__name__iexact=name)))
 
 
-def _text_condition(text: str) -> Q:
+def _text_condition(text: str, in_text: bool = False) -> Q:
+    condition = _field_condition(text)
+    if not in_text:
+        return condition
+    if connection.vendor == "postgresql" and (len(text) >= TRIGRAM or not text.upper().isascii()):
+        # One id list from both tables' indexes: an OR across the two tables
+        # would make PostgreSQL scan every bookmark instead.
+        fields = Bookmark.objects.filter(condition).values("id")
+        return Q(id__in=fields.union(_page_texts_with(text).values("bookmark_id"), all=True))
+    return condition | Q(id__in=_page_texts_with(text).values("bookmark_id"))
+
+
+def _page_texts_with(text: str) -> QuerySet[PageText]:
+    """The kept page texts holding ``text`` (ignoring case)."""
+    texts = PageText.objects.all()
+    if connection.vendor == "postgresql" and len(text) >= TRIGRAM:
+        return texts.filter(ILike(F("text"), _like_pattern(text)))
+    if connection.vendor == "postgresql" and len(text) == TRIGRAM - 1 and not text.upper().isascii():
+        return texts.filter(HasBigram(F("text"), text), text__icontains=text)
+    if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
+        return texts.filter(bookmark_id__in=RawSQL(_TEXT_MATCH_SQL, (_fts_phrase(text),)))  # noqa: S611 (a parameter)
+    return texts.filter(text__icontains=text)
+
+
+def _field_condition(text: str) -> Q:
     if connection.vendor == "postgresql" and len(text) >= TRIGRAM:
         return Q(ILike(SearchDocument(*SEARCH_FIELDS), _like_pattern(text)))
     if connection.vendor == "postgresql" and len(text) == TRIGRAM - 1 and not text.upper().isascii():
@@ -119,10 +173,15 @@ def _text_condition(text: str) -> Q:
     return _scan_condition(text)
 
 
-def _fts_filter(queryset: QuerySet[Bookmark], terms: list[Term]) -> tuple[QuerySet[Bookmark], list[Term]]:
+def _fts_filter(
+    queryset: QuerySet[Bookmark], terms: list[Term], in_text: bool = False
+) -> tuple[QuerySet[Bookmark], list[Term]]:
     """SQLite: every word and phrase of 3+ characters as one FTS5 query; returns the terms left.
 
-    1. ``"a" AND "b" NOT "c"``: the FTS index intersects the match lists itself.
+    1. Fields only: ``"a" AND "b" NOT "c"``: the FTS index intersects the
+       match lists itself. With the page text, each term is the union of its
+       matches in both tables, and the terms are intersected (and the negative
+       ones taken away) by a compound SELECT (``_fts_sql``).
     2. How to use the matches depends on how many there are, which SQLite's
        planner cannot know. A few (under ``FTS_FEW``, counted with a LIMIT,
        under a millisecond): look each one up and sort them. Many (a word in
@@ -131,18 +190,28 @@ def _fts_filter(queryset: QuerySet[Bookmark], terms: list[Term]) -> tuple[QueryS
        probe the match list, stopping at the page (2 ms).
     Only negative terms: left to ``_text_condition`` (nothing to start from).
     """
-    indexed = [term for term in terms if not term.tag and len(term.text) >= TRIGRAM]
-    wanted = [_fts_phrase(term.text) for term in indexed if not term.exclude]
-    if not wanted:
+    indexed = [term for term in terms if term.word and len(term.text) >= TRIGRAM]
+    if not any(not term.exclude for term in indexed):
         return queryset, terms
-    unwanted = [_fts_phrase(term.text) for term in indexed if term.exclude]
-    expression = "(" + " AND ".join(wanted) + ")" + "".join(f" NOT {phrase}" for phrase in unwanted)
+    sql, params = _fts_sql(indexed, in_text)
     with connection.cursor() as cursor:
-        cursor.execute(_FTS_COUNT_SQL, (expression, FTS_FEW))
+        cursor.execute(_COUNT_SQL.format(sql), (*params, FTS_FEW))
         few = cursor.fetchone()[0] < FTS_FEW
-    matches = RawSQL(_FTS_MATCH_SQL, (expression,))  # noqa: S611 (constant SQL, the terms are a parameter)
+    matches = RawSQL(sql, params)  # noqa: S611 (constant SQL, the terms are parameters)
     bookmark_id = F("id") if few else NotIndexed(F("id"))
     return queryset.filter(In(bookmark_id, matches)), [term for term in terms if term not in indexed]
+
+
+def _fts_sql(indexed: list[Term], in_text: bool) -> tuple[str, tuple[str, ...]]:
+    """The SELECT of the ids matching every positive term and no negative one, and its parameters."""
+    wanted = [_fts_phrase(term.text) for term in indexed if not term.exclude]
+    unwanted = [_fts_phrase(term.text) for term in indexed if term.exclude]
+    if not in_text:
+        expression = "(" + " AND ".join(wanted) + ")" + "".join(f" NOT {phrase}" for phrase in unwanted)
+        return _FTS_MATCH_SQL, (expression,)
+    either = f"SELECT * FROM ({_FTS_MATCH_SQL} UNION {_TEXT_MATCH_SQL})"  # noqa: S608 (constants; terms are parameters)
+    sql = " INTERSECT ".join([either] * len(wanted)) + "".join(f" EXCEPT {either}" for _ in unwanted)
+    return sql, tuple(phrase for phrase in [*wanted, *unwanted] for _ in range(2))
 
 
 def _fts_phrase(text: str) -> str:
