@@ -101,3 +101,45 @@ def test_sqlite_answers_text_terms_from_the_fts_table(library):
     from bookmarks.models import Bookmark
 
     assert "bookmarks_pagetext_fts" in search.search_bookmarks(Bookmark.objects.all(), ENGLISH_BODY_ONLY).explain()
+
+
+def list_page(client, query: str) -> str:
+    return client.get("/bookmarks/", {"q": query}).content.decode()
+
+
+def test_results_found_in_the_text_say_so_with_the_word_marked(alice_client, library):
+    html = list_page(alice_client, ENGLISH_BODY_ONLY)
+    assert "in the page’s text:" in html
+    assert f"The <mark>{ENGLISH_BODY_ONLY}</mark> joint has pins and tails." in html
+
+
+def test_a_two_character_chinese_word_is_marked_in_its_excerpt(alice_client, library):
+    assert f"这种连接方式叫做<mark>{CHINESE_BODY_ONLY}</mark>。" in list_page(alice_client, CHINESE_BODY_ONLY)
+
+
+def test_every_searched_word_is_marked_and_a_long_text_is_cut_around_the_match(alice_client, user):
+    bookmark = make_bookmark(user, title="Long read")
+    keep_text(bookmark, "Opening words. " * 30 + "Here the Dovetail meets the TENON joint. " + "Closing words. " * 30)
+    html = list_page(alice_client, "dovetail tenon")
+    assert "Here the <mark>Dovetail</mark> meets the <mark>TENON</mark> joint." in html
+    excerpt = html.split('<p class="excerpt">', 1)[1].split("</p>", 1)[0]
+    assert "…" in excerpt and len(excerpt) < 400
+
+
+def test_a_match_in_the_title_shows_no_excerpt(alice_client, library):
+    html = list_page(alice_client, "joints")
+    assert JOINTS in html and 'class="excerpt"' not in html
+
+
+def test_the_excerpt_escapes_markup_in_the_text(alice_client, user):
+    bookmark = make_bookmark(user, title="Escaping")
+    keep_text(bookmark, 'A comment: how to write <script>alert(1)</script> and <b onclick="x()">bold</b>.')
+    html = list_page(alice_client, "comment")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html and "<b onclick" not in html
+    assert "<mark>comment</mark>" in html
+
+
+def test_in_title_on_the_list_page_finds_no_text_only_match(alice_client, library):
+    html = list_page(alice_client, f"{ENGLISH_BODY_ONLY} in:title")
+    assert JOINTS not in html

@@ -11,14 +11,14 @@ import re
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from bookmarks.models import AccessToken, Bookmark
+from bookmarks.models import AccessToken, Bookmark, PageText
 from bookmarks.search import with_tags_matching
 from bookmarks.tokens import user_for
 
@@ -58,7 +58,8 @@ class BookmarkFeed(Feed):
     def items(self, obj: dict) -> QuerySet[Bookmark]:
         tags = [obj["tag"]] if obj["tag"] else []
         bookmarks = with_tags_matching(Bookmark.objects.filter(owner=obj["user"]), obj["user"], tags, obj["q"])
-        return bookmarks.order_by("-added_at", "-id").prefetch_related("tags")[:FEED_SIZE]
+        kept = Exists(PageText.objects.filter(bookmark=OuterRef("pk"), state=PageText.State.KEPT))
+        return bookmarks.annotate(text_kept=kept).order_by("-added_at", "-id").prefetch_related("tags")[:FEED_SIZE]
 
     def item_title(self, item: Bookmark) -> str:
         return item.display_title
@@ -72,6 +73,10 @@ class BookmarkFeed(Feed):
         parts = [linebreaks(escape(item.note))] if item.note else []
         if item.description:
             parts.append(f"<blockquote>{escape(item.description)}</blockquote>")
+        if getattr(item, "text_kept", False):
+            read = settings.SITE_URL + reverse("bookmarks:read", args=[item.pk])
+            label = _("Read the kept text")
+            parts.append(f'<p><a href="{escape(read)}">{escape(label)}</a></p>')
         return "".join(parts)
 
     def item_guid(self, item: Bookmark) -> str:

@@ -22,7 +22,8 @@ from django.utils.formats import get_format
 from django.utils.translation import gettext
 
 from bookmarks.fetching.reasons import describe, is_missing_title, is_not_public
-from bookmarks.models import Bookmark
+from bookmarks.models import Bookmark, PageText
+from bookmarks.search.excerpts import Excerpt, text_excerpts
 
 # An id no bookmark has, reversed once to learn where ids go in a URL.
 _MARKER_ID = 2147483647
@@ -46,12 +47,28 @@ class ListItem:
     reason: str
     # While trying the site (DEBUG): a refused local page says which setting allows local pages.
     local_hint: bool
+    # The kept text's state (PageText.State, '' when none), and the reader view when there is text.
+    text_state: str = ""
+    read_url: str = ""
+    # When a search found it by its page text: where, and the words around it.
+    excerpt: Excerpt | None = None
 
 
-def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
-    """The item of each bookmark, in the active language and time zone. One query reads all their tag names."""
+def list_items(bookmarks: Iterable[Bookmark], query: str = "") -> list[ListItem]:
+    """The item of each bookmark, in the active language and time zone.
+
+    One query reads all their tag names, one the states of their texts, and a
+    search that looks in the text one more for the excerpts (``text_excerpts``).
+    """
     bookmarks = list(bookmarks)
     tag_names = _tag_names([bookmark.pk for bookmark in bookmarks])
+    text_states = dict(
+        PageText.objects.filter(bookmark_id__in=[bookmark.pk for bookmark in bookmarks]).values_list(
+            "bookmark_id", "state"
+        )
+    )
+    excerpts = text_excerpts(bookmarks, query) if query else {}
+    read = _url_shape("bookmarks:read")
     edit, delete, refresh = (_url_shape(name) for name in ("bookmarks:edit", "bookmarks:delete", "bookmarks:refresh"))
     long_format, short_format = get_format("DATETIME_FORMAT"), get_format("DATE_FORMAT")
     short_dates: dict[date, str] = {}  # many items share a day
@@ -76,6 +93,9 @@ def list_items(bookmarks: Iterable[Bookmark]) -> list[ListItem]:
                 failure=failure,
                 reason=describe(bookmark.fetch_error) if failure else "",
                 local_hint=bool(failure) and settings.DEBUG and is_not_public(bookmark.fetch_error),
+                text_state=text_states.get(pk, ""),
+                read_url=f"{read[0]}{pk}{read[1]}" if text_states.get(pk) == PageText.State.KEPT else "",
+                excerpt=excerpts.get(pk),
             )
         )
     return items
@@ -93,6 +113,9 @@ def item_labels() -> dict[str, str]:
         "edit": gettext("Edit"),
         "delete": gettext("Delete"),
         "refresh": gettext("Refresh title"),
+        "read": gettext("Read"),
+        "in_text": gettext("in the page’s text"),
+        "not_text": gettext("no text kept: not a web page"),
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookmarks.web.views import interchange, pages, tags
+from bookmarks.web.views import interchange, pages, reader, tags
 
 app_name = "bookmarks"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("<int:bookmark_id>/edit/", pages.bookmark_edit, name="edit"),
     path("<int:bookmark_id>/delete/", pages.bookmark_delete, name="delete"),
     path("<int:bookmark_id>/refresh/", pages.bookmark_refresh, name="refresh"),
+    path("<int:bookmark_id>/read/", reader.bookmark_read, name="read"),
 ]

@@ -53,7 +53,7 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
     page = paginate_bookmarks(_filtered(request, query, tag_name), request.GET.get("page"), PAGE_SIZE, cap)
     context = {
         "page": page,
-        "items": list_items(page.object_list),
+        "items": list_items(page.object_list, query),
         "labels": item_labels(),
         "list_url": reverse("bookmarks:list"),
         "next_path": request.get_full_path(),
@@ -96,7 +96,7 @@ def bookmark_live(request: HttpRequest) -> JsonResponse:
             "version": item.bookmark.updated_at.isoformat(),
             "html": template.render({**context, "item": item}, request),
         }
-        for item in list_items(reversed(changed))
+        for item in list_items(reversed(changed), request.GET.get("q", "").strip())
     ]
     cursor = max(timezone.now() - LIVE_OVERLAP, since)
     answer: dict[str, object] = {"since": cursor.isoformat(), "items": items}
