@@ -135,6 +135,46 @@ class PageText(models.Model):
         return f"text of {self.bookmark_id} ({self.state})"
 
 
+class LinkHealth(models.Model):
+    """What the last periodic check of a bookmark's link found (``bookmarks.services.health``), in its own table.
+
+    ``outcome`` is the last check's: ``ok``; ``moved`` (it answers, after
+    redirects, at ``final_url``); ``gone`` (404/410); ``failing`` (5xx, DNS,
+    connection, TLS, timeout); ``refused`` (the address policy forbids it: we
+    cannot tell). ``broken`` is set once failures were seen on two checks
+    ``LINK_CHECK_CONFIRM_HOURS`` apart (one is enough when that is 0).
+    """
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("OK")
+        MOVED = "moved", _("Moved")
+        GONE = "gone", _("Gone")
+        FAILING = "failing", _("Failing")
+        REFUSED = "refused", _("Not checked (address refused)")
+
+    bookmark = models.OneToOneField(Bookmark, on_delete=models.CASCADE, primary_key=True, related_name="health")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    broken = models.BooleanField(default=False)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    final_url = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    # The first failed check of the current run of failures, and how many in a row.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_check_at"], name="linkhealth_next_check"),
+            models.Index(fields=["broken"], name="linkhealth_broken", condition=models.Q(broken=True)),
+            models.Index(fields=["outcome"], name="linkhealth_moved", condition=models.Q(outcome="moved")),
+        ]
+
+    def __str__(self) -> str:
+        return f"link of {self.bookmark_id}: {self.outcome}{' (broken)' if self.broken else ''}"
+
+
 class AccessToken(models.Model):
     """Per-user secrets: the API token (REST and Pinboard API) and the feed token."""
 

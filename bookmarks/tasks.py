@@ -7,6 +7,7 @@ from django.conf import settings
 
 from bookmarks import services
 from bookmarks.interchange import import_jobs
+from bookmarks.models import Bookmark
 
 MAX_RETRIES = 3
 TEXT_RETRIES = 2
@@ -66,6 +67,25 @@ def sweep_page_texts() -> dict[str, int]:
     """Beat: queue again texts lost on the way, and the texts of older bookmarks, a bounded number a minute."""
     again, new = services.sweep_page_texts()
     return {"again": again, "new": new}
+
+
+@shared_task(ignore_result=True)
+def sweep_link_checks() -> dict[str, int]:
+    """Beat: check the links due (``services.health``), one after another, a bounded number a minute."""
+    from bookmarks.fetching.health import check_link
+    from bookmarks.services import health
+
+    return dict(health.sweep_link_checks(check_link))
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def check_links_now(bookmark_ids: list[int]) -> dict[str, int]:
+    """Check these links now ("check now" on a row, "re-check" in bulk actions), one after another."""
+    from bookmarks.fetching.health import check_link
+    from bookmarks.services import health
+
+    bookmarks = Bookmark.objects.filter(pk__in=bookmark_ids).exclude(status=Bookmark.Status.PENDING)
+    return dict(health.check_now(bookmarks, check_link))
 
 
 @shared_task(ignore_result=True)

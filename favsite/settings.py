@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookmarks.tasks.sweep_page_texts",
         "schedule": 60.0,
     },
+    "sweep-link-checks": {
+        "task": "bookmarks.tasks.sweep_link_checks",
+        "schedule": 60.0,
+    },
     "resend-confirmations": {
         "task": "imgateway.tasks.resend_confirmations",
         "schedule": 60.0,
@@ -285,6 +289,11 @@ FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 1024 * 1024, minimum=1024)
 FETCH_ALLOW_NETWORKS = env_networks("FETCH_ALLOW_NETWORKS")
 # Keeping the page's text (bookmarks.fetching.text): the body is read up to this many decompressed bytes.
 FETCH_MAX_BODY_BYTES = env_int("FETCH_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Link health (bookmarks.services.health): every link checked again every LINK_CHECK_DAYS (0: never),
+# at most LINK_CHECK_PER_MINUTE a minute; two failures LINK_CHECK_CONFIRM_HOURS apart make it broken.
+LINK_CHECK_DAYS = env_int("LINK_CHECK_DAYS", 30, minimum=0)
+LINK_CHECK_CONFIRM_HOURS = env_float("LINK_CHECK_CONFIRM_HOURS", 24.0, minimum=0.0)
+LINK_CHECK_PER_MINUTE = env_int("LINK_CHECK_PER_MINUTE", 20, minimum=1)
 # The beat sweep queues the text of this many older bookmarks a minute at most (0: never).
 TEXT_SWEEP_PER_MINUTE = env_int("TEXT_SWEEP_PER_MINUTE", 30, minimum=0)
 # A pending bookmark untouched this long is queued again by the beat sweep,
