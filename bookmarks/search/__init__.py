@@ -24,7 +24,9 @@ made imports three times slower.
 Kept page text (``PageText.text``, issue 19) is searched too: a word or
 phrase matches a bookmark when it is in those fields or in its page's text.
 ``in:title`` limits a query to the fields above (title, URL, note,
-description). The text has indexes of its own (migration 0014): an FTS5
+description). ``is:broken`` and ``is:moved`` keep the bookmarks whose link
+check (``LinkHealth``) says so; ``-is:broken`` leaves them out. The text
+has indexes of its own (migration 0014): an FTS5
 trigram table on SQLite, pg_trgm and the two-character index on PostgreSQL;
 a term of one or two characters scans the texts on SQLite.
 """
@@ -40,7 +42,7 @@ from django.db.models import BooleanField, Exists, F, Func, Lookup, OuterRef, Q,
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import In
 
-from bookmarks.models import Bookmark, PageText, Tag
+from bookmarks.models import Bookmark, LinkHealth, PageText, Tag
 
 SEARCH_FIELDS = ("title", "page_title", "url", "note", "description")
 MAX_TERMS = 20
@@ -54,7 +56,9 @@ _TEXT_MATCH_SQL = "SELECT rowid FROM bookmarks_pagetext_fts WHERE bookmarks_page
 _COUNT_SQL = "SELECT count(*) FROM ({} LIMIT %s)"
 # Qualifiers: a word exactly like these (any case) is not searched for.
 IN_TITLE = "in:title"
-QUALIFIERS = (IN_TITLE,)
+IS_BROKEN = "is:broken"
+IS_MOVED = "is:moved"
+QUALIFIERS = (IN_TITLE, IS_BROKEN, IS_MOVED)
 # Fewer FTS matches than this are looked up one by one (see _fts_filter).
 FTS_FEW = 2000
 
@@ -100,6 +104,10 @@ def search_bookmarks(queryset: QuerySet[Bookmark], query: str) -> QuerySet[Bookm
     """``queryset`` narrowed to the bookmarks matching ``query``."""
     terms = parse_query(query)
     in_text = not any(term.qualifier and term.text == IN_TITLE and not term.exclude for term in terms)
+    for term in terms:
+        if term.qualifier and term.text != IN_TITLE:
+            condition = _health_condition(term.text)
+            queryset = queryset.exclude(condition) if term.exclude else queryset.filter(condition)
     terms = [term for term in terms if not term.qualifier]
     if connection.vendor == "sqlite":
         queryset, terms = _fts_filter(queryset, terms, in_text)
@@ -129,6 +137,14 @@ def with_tags_matching(
             return bookmarks.none()
         bookmarks = bookmarks.filter(tags=tag)
     return search_bookmarks(bookmarks, query) if query else bookmarks
+
+
+def _health_condition(qualifier: str) -> Q:
+    """``is:broken``: a link confirmed broken; ``is:moved``: one that answers at another address."""
+    rows = LinkHealth.objects.filter(bookmark_id=OuterRef("pk"))
+    if qualifier == IS_BROKEN:
+        return Q(Exists(rows.filter(broken=True)))
+    return Q(Exists(rows.filter(outcome=LinkHealth.Outcome.MOVED, broken=False)))
 
 
 def _tag_condition(name: str) -> Q:

@@ -19,6 +19,7 @@ from bookmarks.services.fetches import (
     send_fetches,
     sweep_stale_fetches,
 )
+from bookmarks.services.health import queue_link_checks, use_final_url
 from bookmarks.services.importing import ImportResult, import_bookmarks
 from bookmarks.services.saving import (
     NOTE_MAX_LENGTH,
@@ -78,6 +79,7 @@ __all__ = [
     "parse_tags",
     "prepare_save",
     "queue_fetches",
+    "queue_link_checks",
     "record_fetch",
     "record_text",
     "refresh_metadata",
@@ -92,4 +94,5 @@ __all__ = [
     "sweep_stale_fetches",
     "tag_bookmarks",
     "untag_bookmarks",
+    "use_final_url",
 ]

@@ -21,7 +21,6 @@ from bookmarks.fetching import finished
 from bookmarks.models import Bookmark
 from bookmarks.services import texts
 from bookmarks.services.changes import mark_changed
-from bookmarks.services import texts
 from favsite.celery import app
 
 if TYPE_CHECKING:  # the fetcher (lxml, charset_normalizer) is the worker's alone

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
@@ -25,17 +26,23 @@ from urllib.parse import urlsplit
 import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookmarks.models import Bookmark, LinkHealth
 from bookmarks.services.saving import edit_bookmark
+from favsite.celery import app
 from favsite.redis import redis_client
 
 if TYPE_CHECKING:
     from bookmarks.fetching.health import CheckResult
 
+log = logging.getLogger(__name__)
+
+# By name: the task module imports these services.
+CHECK_TASK = "bookmarks.tasks.check_links_now"
 # A claimed link is left alone by other sweeps this long (a check takes at most FETCH_TIMEOUT).
 CLAIM = timedelta(minutes=15)
 
@@ -136,11 +143,19 @@ def sweep_link_checks(check: Callable[[str], CheckResult], now: datetime | None 
             lock.release()
 
 
-def flagged(kind: str) -> QuerySet[LinkHealth]:
-    """``is:broken`` and ``is:moved``: the health rows that say so."""
-    if kind == "broken":
-        return LinkHealth.objects.filter(broken=True)
-    return LinkHealth.objects.filter(outcome=LinkHealth.Outcome.MOVED, broken=False)
+def queue_link_checks(bookmark_ids: list[int]) -> int:
+    """Check these links in the worker once the current transaction commits; how many."""
+    if bookmark_ids:
+        ids = list(bookmark_ids)
+        transaction.on_commit(lambda: _send_checks(ids))
+    return len(bookmark_ids)
+
+
+def _send_checks(bookmark_ids: list[int]) -> None:
+    try:
+        app.send_task(CHECK_TASK, args=(bookmark_ids,))
+    except Exception:  # the periodic checks still come; nothing is lost but the "now"
+        log.warning("could not queue a check of %s", bookmark_ids, exc_info=True)
 
 
 def use_final_url(bookmark: Bookmark) -> Bookmark:

@@ -47,11 +47,16 @@ class IdListField(forms.TypedMultipleChoiceField):
 class BulkActionForm(forms.Form):
     """The bar above the list: what to do with the ticked bookmarks."""
 
-    ADD_TAG, REMOVE_TAG, DELETE = "add_tag", "remove_tag", "delete"
+    ADD_TAG, REMOVE_TAG, DELETE, RECHECK = "add_tag", "remove_tag", "delete", "recheck"
 
     action = forms.ChoiceField(
         label=_("With the selected"),
-        choices=[(ADD_TAG, _("Add tag")), (REMOVE_TAG, _("Remove tag")), (DELETE, _("Delete"))],
+        choices=[
+            (ADD_TAG, _("Add tag")),
+            (REMOVE_TAG, _("Remove tag")),
+            (DELETE, _("Delete")),
+            (RECHECK, _("Check the links again")),
+        ],
     )
     tag = forms.CharField(label=_("Tag"), max_length=200, required=False)
     ids = IdListField(error_messages={"required": _("Select some bookmarks first.")})

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -22,9 +23,10 @@ from django.utils.formats import get_format
 from django.utils.translation import gettext
 
 from bookmarks.fetching.reasons import describe, is_missing_title, is_not_public
-from bookmarks.models import Bookmark, PageText
+from bookmarks.models import Bookmark, LinkHealth, PageText
 from bookmarks.search.excerpts import Excerpt, text_excerpts
 
+FILTER_COUNT_CAP = 100
 # An id no bookmark has, reversed once to learn where ids go in a URL.
 _MARKER_ID = 2147483647
 
@@ -52,23 +54,24 @@ class ListItem:
     read_url: str = ""
     # When a search found it by its page text: where, and the words around it.
     excerpt: Excerpt | None = None
+    # The last link check, when it found something to say: broken, or moved (and where to).
+    health: LinkHealth | None = None
+    check_url: str = ""
+    relink_url: str = ""
 
 
 def list_items(bookmarks: Iterable[Bookmark], query: str = "") -> list[ListItem]:
     """The item of each bookmark, in the active language and time zone.
 
-    One query reads all their tag names, one the states of their texts, and a
-    search that looks in the text one more for the excerpts (``text_excerpts``).
+    One query reads all their tag names, one their texts' states and link
+    checks, and a search that looks in the text one more for the excerpts
+    (``text_excerpts``).
     """
     bookmarks = list(bookmarks)
     tag_names = _tag_names([bookmark.pk for bookmark in bookmarks])
-    text_states = dict(
-        PageText.objects.filter(bookmark_id__in=[bookmark.pk for bookmark in bookmarks]).values_list(
-            "bookmark_id", "state"
-        )
-    )
     excerpts = text_excerpts(bookmarks, query) if query else {}
-    read = _url_shape("bookmarks:read")
+    extras = _extras([bookmark.pk for bookmark in bookmarks])
+    read, check, relink = (_url_shape(name) for name in ("bookmarks:read", "bookmarks:check", "bookmarks:relink"))
     edit, delete, refresh = (_url_shape(name) for name in ("bookmarks:edit", "bookmarks:delete", "bookmarks:refresh"))
     long_format, short_format = get_format("DATETIME_FORMAT"), get_format("DATE_FORMAT")
     short_dates: dict[date, str] = {}  # many items share a day
@@ -77,6 +80,7 @@ def list_items(bookmarks: Iterable[Bookmark], query: str = "") -> list[ListItem]
         added, pk = timezone.localtime(bookmark.added_at), bookmark.pk
         day = added.date()
         failure = _failure(bookmark)
+        text_state, health = extras.get(pk, ("", None))
         if day not in short_dates:
             short_dates[day] = dateformat.format(added, short_format)
         items.append(
@@ -93,9 +97,12 @@ def list_items(bookmarks: Iterable[Bookmark], query: str = "") -> list[ListItem]
                 failure=failure,
                 reason=describe(bookmark.fetch_error) if failure else "",
                 local_hint=bool(failure) and settings.DEBUG and is_not_public(bookmark.fetch_error),
-                text_state=text_states.get(pk, ""),
-                read_url=f"{read[0]}{pk}{read[1]}" if text_states.get(pk) == PageText.State.KEPT else "",
+                text_state=text_state,
+                read_url=f"{read[0]}{pk}{read[1]}" if text_state == PageText.State.KEPT else "",
                 excerpt=excerpts.get(pk),
+                health=health,
+                check_url=f"{check[0]}{pk}{check[1]}",
+                relink_url=f"{relink[0]}{pk}{relink[1]}",
             )
         )
     return items
@@ -116,6 +123,10 @@ def item_labels() -> dict[str, str]:
         "read": gettext("Read"),
         "in_text": gettext("in the page’s text"),
         "not_text": gettext("no text kept: not a web page"),
+        "broken": gettext("broken link"),
+        "moved": gettext("moved"),
+        "check": gettext("Check link"),
+        "relink": gettext("Use the new link"),
     }
 
 
@@ -132,6 +143,40 @@ def _failure(bookmark: Bookmark) -> str:
     if not (bookmark.title or bookmark.page_title):
         return "no_title"
     return "" if is_missing_title(bookmark.fetch_error) else "unreached"
+def _extras(bookmark_ids: list[int]) -> dict[int, tuple[str, LinkHealth | None]]:
+    """Each bookmark's kept text state and noteworthy link check (broken or moved), in one query."""
+    rows = Bookmark.objects.filter(pk__in=bookmark_ids).values_list(
+        "pk",
+        "page_text__state",
+        "health__outcome",
+        "health__broken",
+        "health__final_url",
+        "health__error",
+        "health__failing_since",
+    )
+    extras: dict[int, tuple[str, LinkHealth | None]] = {}
+    for pk, text_state, outcome, broken, final_url, error, since in rows:
+        noteworthy = broken or outcome == LinkHealth.Outcome.MOVED
+        health = LinkHealth(
+            bookmark_id=pk, outcome=outcome, broken=broken, final_url=final_url, error=error, failing_since=since
+        )
+        extras[pk] = (text_state or "", health if noteworthy else None)
+    return extras
+
+
+def link_filters(owner: object) -> list[dict[str, object]]:
+    """The sidebar's ``is:broken`` and ``is:moved`` filters, only those with links, counted up to
+    ``FILTER_COUNT_CAP`` ("100+"): one query, no COUNT over a large collection."""
+    noteworthy = Q(broken=True) | Q(outcome=LinkHealth.Outcome.MOVED)
+    rows = LinkHealth.objects.filter(noteworthy, bookmark__owner=owner).values_list("broken", flat=True)
+    flags = list(rows[: FILTER_COUNT_CAP * 2 + 1])
+    counts = {"is:broken": flags.count(True), "is:moved": flags.count(False)}
+    labels = {"is:broken": gettext("Broken links"), "is:moved": gettext("Moved links")}
+    return [
+        {"query": query, "label": labels[query], "count": f"{FILTER_COUNT_CAP}+" if n > FILTER_COUNT_CAP else n}
+        for query, n in counts.items()
+        if n
+    ]
 
 
 def _tag_names(bookmark_ids: list[int]) -> dict[int, list[str]]:

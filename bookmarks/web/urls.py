@@ -21,4 +21,6 @@ urlpatterns = [
     path("<int:bookmark_id>/delete/", pages.bookmark_delete, name="delete"),
     path("<int:bookmark_id>/refresh/", pages.bookmark_refresh, name="refresh"),
     path("<int:bookmark_id>/read/", reader.bookmark_read, name="read"),
+    path("<int:bookmark_id>/check/", pages.bookmark_check, name="check"),
+    path("<int:bookmark_id>/relink/", pages.bookmark_relink, name="relink"),
 ]

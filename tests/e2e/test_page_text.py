@@ -46,3 +46,32 @@ def test_a_word_found_in_the_text_is_shown_marked_and_the_reader_opens(page, liv
     expect(page.get_by_role("link", name="原网页")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "reader-390-zh")
+
+
+def test_broken_and_moved_links_show_on_the_list_and_in_the_sidebar(page, live_server):
+    from django.utils import timezone
+
+    from bookmarks.models import LinkHealth
+
+    user = make_user("alice")
+    gone = make_bookmark(user, "https://gone.example.com/post", title="Gone post")
+    LinkHealth.objects.create(bookmark=gone, outcome="gone", broken=True, failures=2, failing_since=timezone.now())
+    keep(gone, english_article())
+    moved = make_bookmark(user, "https://old.example.com/a", title="Moved page")
+    LinkHealth.objects.create(bookmark=moved, outcome="moved", final_url="https://new.example.com/a")
+    log_in(page, live_server, user)
+    page.goto("/bookmarks/")
+    page.get_by_role("link", name="Broken links (1)").click()
+    expect(page.locator("li.bookmark")).to_have_count(1)
+    expect(page.locator("li.bookmark .badge.warn")).to_have_text("broken link")
+    page.goto("/bookmarks/")
+    screenshot(page, "link-health")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": live_server.url}])
+    page.reload()
+    expect(page.get_by_role("button", name="改用新链接 Moved page")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "link-health-390-zh")
+    page.goto(f"/bookmarks/{gone.pk}/read/")
+    expect(page.locator(".reader-broken")).to_contain_text("这个链接似乎已失效")
+    screenshot(page, "reader-broken-390-zh")

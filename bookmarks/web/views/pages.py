@@ -26,7 +26,7 @@ from bookmarks.search import with_tags_matching
 from bookmarks.services import changes
 from bookmarks.web.access import owned_bookmark
 from bookmarks.web.forms import BookmarkForm, BulkActionForm
-from bookmarks.web.listing import item_labels, list_items
+from bookmarks.web.listing import item_labels, link_filters, list_items
 from bookmarks.web.paging import paginate_bookmarks
 
 PAGE_SIZE = 50
@@ -101,15 +101,24 @@ def bookmark_live(request: HttpRequest) -> JsonResponse:
     cursor = max(timezone.now() - LIVE_OVERLAP, since)
     answer: dict[str, object] = {"since": cursor.isoformat(), "items": items}
     if items:  # an arrival may bring new tags: the sidebar comes along
-        sidebar = {"list_url": list_url, "tag_name": request.GET.get("tag", "").strip(), **_sidebar(request)}
+        sidebar = {
+            "list_url": list_url,
+            "tag_name": request.GET.get("tag", "").strip(),
+            "query": request.GET.get("q", "").strip(),
+            **_sidebar(request),
+        }
         answer["tags_html"] = render_to_string("bookmarks/tag_cloud.html", sidebar, request)
     return JsonResponse(answer)
 
 
 def _sidebar(request: HttpRequest) -> dict[str, object]:
-    """The tag sidebar's context: the first tags by name, and whether there are more."""
+    """The sidebar's context: the link filters with links, the first tags by name, and whether there are more."""
     tags = list(Tag.objects.filter(owner=request.user)[: SIDEBAR_TAGS + 1])
-    return {"tags": tags[:SIDEBAR_TAGS], "more_tags": len(tags) > SIDEBAR_TAGS}
+    return {
+        "tags": tags[:SIDEBAR_TAGS],
+        "more_tags": len(tags) > SIDEBAR_TAGS,
+        "link_filters": link_filters(request.user),
+    }
 
 
 @login_required
@@ -128,6 +137,11 @@ def bookmark_bulk(request: HttpRequest) -> HttpResponse:
     elif action == BulkActionForm.REMOVE_TAG:
         count = services.untag_bookmarks(request.user, ids, tags)
         text = ngettext("Removed the tag from %(count)d bookmark.", "Removed the tag from %(count)d bookmarks.", count)
+    elif action == BulkActionForm.RECHECK:
+        count = services.queue_link_checks(
+            list(Bookmark.objects.filter(owner=request.user, pk__in=ids).values_list("pk", flat=True))
+        )
+        text = ngettext("Checking %(count)d link again.", "Checking %(count)d links again.", count)
     else:
         count = services.delete_bookmarks(request.user, ids)
         text = ngettext("Deleted %(count)d bookmark.", "Deleted %(count)d bookmarks.", count)
@@ -233,6 +247,30 @@ def bookmark_refresh(request: HttpRequest, bookmark_id: int) -> HttpResponse:
     bookmark = owned_bookmark(request, bookmark_id)
     services.refresh_metadata(bookmark)
     messages.info(request, _("Fetching the title of %(host)s again.") % {"host": bookmark.host})
+    return redirect(_safe_next(request) or "bookmarks:list")
+
+
+@login_required
+@require_POST
+def bookmark_check(request: HttpRequest, bookmark_id: int) -> HttpResponse:
+    """Check this link now, in the worker (the "check link" button)."""
+    bookmark = owned_bookmark(request, bookmark_id)
+    services.queue_link_checks([bookmark.pk])
+    messages.info(request, _("Checking the link to %(host)s; reload in a moment.") % {"host": bookmark.host})
+    return redirect(_safe_next(request) or "bookmarks:list")
+
+
+@login_required
+@require_POST
+def bookmark_relink(request: HttpRequest, bookmark_id: int) -> HttpResponse:
+    """Point a moved bookmark at its new address (the "use the new link" button)."""
+    bookmark = owned_bookmark(request, bookmark_id)
+    try:
+        bookmark = services.use_final_url(bookmark)
+    except services.DuplicateURL:
+        messages.error(request, _("You already have a bookmark for the new link."))
+    else:
+        messages.success(request, _("The link now goes to %(url)s.") % {"url": bookmark.url})
     return redirect(_safe_next(request) or "bookmarks:list")
 
 

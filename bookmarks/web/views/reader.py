@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from bookmarks.models import PageText
+from bookmarks.models import LinkHealth, PageText
 from bookmarks.web.access import owned_bookmark
 
 
@@ -27,5 +27,6 @@ def bookmark_read(request: HttpRequest, bookmark_id: int) -> HttpResponse:
         "text": text,
         "kept": kept,
         "paragraphs": text.text.split("\n") if kept else [],
+        "broken": LinkHealth.objects.filter(bookmark=bookmark, broken=True).first(),
     }
     return render(request, "bookmarks/read.html", context)
