@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bookmarks.bigrams import text_pairs
 from bookmarks.normalize import fallback_title
 
 TAG_MAX_LENGTH = 64
@@ -119,6 +120,8 @@ class PageText(models.Model):
     bookmark = models.OneToOneField(Bookmark, on_delete=models.CASCADE, primary_key=True, related_name="page_text")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     text = models.TextField(blank=True)
+    # SQLite only: the text's non-ASCII two-character pieces, for two-character terms (bookmarks.bigrams).
+    pairs = models.TextField(blank=True, default="")
     # A BCP 47 code from the page (``<html lang>``) or guessed from its script; empty when unknown.
     language = models.CharField(max_length=35, blank=True)
     word_count = models.PositiveIntegerField(default=0)
@@ -133,6 +136,18 @@ class PageText(models.Model):
 
     def __str__(self) -> str:
         return f"text of {self.bookmark_id} ({self.state})"
+
+    def save(self, *args, **kwargs) -> None:
+        # The pairs follow the text wherever a row is saved (bulk writes set them themselves).
+        self.pairs = pairs_for(self.text)
+        super().save(*args, **kwargs)
+
+
+def pairs_for(text: str) -> str:
+    """What ``PageText.pairs`` holds for ``text`` on this database (empty on PostgreSQL, which indexes the text)."""
+    from django.db import connection
+
+    return text_pairs(text) if connection.vendor == "sqlite" else ""
 
 
 class LinkHealth(models.Model):

@@ -143,3 +143,19 @@ def test_the_excerpt_escapes_markup_in_the_text(alice_client, user):
 def test_in_title_on_the_list_page_finds_no_text_only_match(alice_client, library):
     html = list_page(alice_client, f"{ENGLISH_BODY_ONLY} in:title")
     assert JOINTS not in html
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's pairs table")
+def test_sqlite_answers_two_character_text_terms_from_the_pairs_table(library):
+    from bookmarks.models import Bookmark
+
+    plan = search.search_bookmarks(Bookmark.objects.all(), CHINESE_BODY_ONLY).explain()
+    assert "bookmarks_pagetext_pairs_fts" in plan
+
+
+def test_pairs_follow_the_text_and_leave_out_ascii_and_punctuation():
+    from bookmarks.bigrams import indexable_pair, text_pairs
+
+    assert text_pairs("B站的abc。收藏") == "B站 站的 的A 收藏"
+    assert indexable_pair("收藏") and indexable_pair("b站")
+    assert not indexable_pair("qu") and not indexable_pair("。收") and not indexable_pair("收藏夹")

@@ -28,7 +28,9 @@ description). ``is:broken`` and ``is:moved`` keep the bookmarks whose link
 check (``LinkHealth``) says so; ``-is:broken`` leaves them out. The text
 has indexes of its own (migration 0014): an FTS5
 trigram table on SQLite, pg_trgm and the two-character index on PostgreSQL;
-a term of one or two characters scans the texts on SQLite.
+on SQLite a two-character term with a non-ASCII letter (榫卯) is looked up
+in an FTS5 index of each text's pairs (``bookmarks.bigrams``, migration
+0016); other terms of one or two characters scan the texts.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from django.db.models import BooleanField, Exists, F, Func, Lookup, OuterRef, Q,
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import In
 
+from bookmarks.bigrams import indexable_pair
 from bookmarks.models import Bookmark, LinkHealth, PageText, Tag
 
 SEARCH_FIELDS = ("title", "page_title", "url", "note", "description")
@@ -53,6 +56,7 @@ FTS_TABLE = "bookmarks_bookmark_fts"
 TEXT_FTS_TABLE = "bookmarks_pagetext_fts"
 _FTS_MATCH_SQL = "SELECT rowid FROM bookmarks_bookmark_fts WHERE bookmarks_bookmark_fts MATCH %s"
 _TEXT_MATCH_SQL = "SELECT rowid FROM bookmarks_pagetext_fts WHERE bookmarks_pagetext_fts MATCH %s"
+_PAIRS_MATCH_SQL = "SELECT rowid FROM bookmarks_pagetext_pairs_fts WHERE bookmarks_pagetext_pairs_fts MATCH %s"
 _COUNT_SQL = "SELECT count(*) FROM ({} LIMIT %s)"
 # Qualifiers: a word exactly like these (any case) is not searched for.
 IN_TITLE = "in:title"
@@ -173,6 +177,9 @@ def _page_texts_with(text: str) -> QuerySet[PageText]:
         return texts.filter(HasBigram(F("text"), text), text__icontains=text)
     if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
         return texts.filter(bookmark_id__in=RawSQL(_TEXT_MATCH_SQL, (_fts_phrase(text),)))  # noqa: S611 (a parameter)
+    if connection.vendor == "sqlite" and indexable_pair(text):
+        # The text's pairs, one token each (bookmarks/bigrams.py, migration 0016): exact, no recheck needed.
+        return texts.filter(bookmark_id__in=RawSQL(_PAIRS_MATCH_SQL, (_fts_phrase(text),)))  # noqa: S611
     return texts.filter(text__icontains=text)
 
 

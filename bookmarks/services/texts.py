@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from bookmarks.models import Bookmark, PageText, Preferences
+from bookmarks.models import Bookmark, PageText, Preferences, pairs_for
 from favsite.celery import app
 
 if TYPE_CHECKING:  # the fetcher (trafilatura, lxml) is the worker's alone
@@ -122,6 +122,7 @@ def record_text(bookmark: Bookmark, found: FetchedText, *, final: bool = True) -
         owed.update(
             state=_STATE_OF_KIND[found.kind],
             text=found.text,
+            pairs=pairs_for(found.text),
             language=found.language[:35],
             word_count=found.word_count,
             content_type=found.content_type[:100],
