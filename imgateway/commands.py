@@ -1,4 +1,4 @@
-"""The bot's commands (``help``, ``recent``, ``find``, ``tags``, ``del``, ``undo``, ``unlink``) and its notices.
+"""The bot's commands (``help``, ``recent``, ``find``, ``tags``, ``del``, ``undo``, ``unlink``, ``broken``), notices.
 
 Each command is a function of the linked user, the sender's bare JID and the
 parsed command, returning the reply text; it runs in the database thread,
@@ -53,6 +53,7 @@ def help_text() -> str:
             _("tags (标签): your tags"),
             _("del ID (删除): delete a bookmark"),
             _("undo (撤销): delete the last bookmark saved from this address"),
+            _("broken (失效): your links that no longer answer"),
             _("link CODE (绑定): link this address to your account (code from %(url)s)")
             % {"url": f"{settings.SITE_URL}/settings/im/"},
             _("unlink (解绑): unlink this address"),
@@ -97,6 +98,17 @@ def find_bookmarks(user: AbstractBaseUser, query: str) -> tuple[list[Bookmark], 
     """The first FIND_MAX of ``user``'s bookmarks that match ``query``, and whether there are more."""
     bookmarks = list(search_bookmarks(Bookmark.objects.filter(owner=user), query)[: FIND_MAX + 1])
     return bookmarks[:FIND_MAX], len(bookmarks) > FIND_MAX
+
+
+def _broken(user: AbstractBaseUser, bare: str, command: Command) -> str:
+    """The user's links that the periodic checks found broken (``is:broken``), newest first."""
+    bookmarks, more = find_bookmarks(user, "is:broken")
+    if not bookmarks:
+        return _("None of your links is broken.")
+    lines = [_listing_line(b) for b in bookmarks]
+    if more:
+        lines.append(_("More on the web: %(url)s") % {"url": f"{settings.SITE_URL}/bookmarks/?q=is:broken"})
+    return "\n".join(lines)
 
 
 def _tags(user: AbstractBaseUser, bare: str, command: Command) -> str:
@@ -185,6 +197,7 @@ HANDLERS: dict[str, Callable[[AbstractBaseUser, str, Command], str]] = {
     "del": _delete,
     "undo": _undo,
     "unlink": _unlink,
+    "broken": _broken,
 }
 
 

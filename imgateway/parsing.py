@@ -144,6 +144,8 @@ COMMANDS: dict[str, str] = {
     "删除": "del",
     "undo": "undo",
     "撤销": "undo",
+    "broken": "broken",
+    "失效": "broken",
 }
 
 
