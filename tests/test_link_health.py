@@ -20,7 +20,9 @@ PAGE = "<html><head><title>Still here</title></head><body><p>x</p></body></html>
 
 
 def checked(user, url: str, **overrides) -> Bookmark:
-    return make_bookmark(user, url=url, status=Bookmark.Status.OK, **overrides)
+    """A bookmark saved two months ago: its link is due a check."""
+    saved = timezone.now() - timedelta(days=60)
+    return make_bookmark(user, url=url, status=Bookmark.Status.OK, added_at=saved, **overrides)
 
 
 @pytest.mark.parametrize(
@@ -127,6 +129,12 @@ def test_the_sweep_checks_a_bounded_number_a_minute_and_nothing_when_off(user, p
     assert health.sweep_link_checks(check_link)["ok"] == 2
     assert health.sweep_link_checks(check_link)["ok"] == 1
     assert len(page_server.requests) == 3
+
+
+def test_a_link_saved_lately_is_not_due_before_a_period(user, page_server):
+    make_bookmark(user, url=page_server.route("/new", PAGE), status=Bookmark.Status.OK)
+    assert list(health.due_links(user)) == []
+    assert len(health.due_links(user, every=True)) == 1
 
 
 def test_a_host_being_checked_is_not_asked_twice_at_once(user, page_server):

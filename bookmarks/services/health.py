@@ -48,13 +48,17 @@ CLAIM = timedelta(minutes=15)
 
 
 def due_links(user: AbstractBaseUser | None = None, *, every: bool = False, now: datetime | None = None):
-    """Bookmarks whose link is due a check (never checked, or next check passed), oldest due first."""
+    """Bookmarks whose link is due a check (saved a period ago and never checked, or next check passed)."""
     now = now or timezone.now()
     bookmarks = Bookmark.objects.exclude(status=Bookmark.Status.PENDING)
     if user is not None:
         bookmarks = bookmarks.filter(owner=user)
     if not every:
-        bookmarks = bookmarks.filter(Q(health__isnull=True) | Q(health__next_check_at__lte=now))
+        # A link never checked was just fetched when saved: its first check is a period later.
+        first_due = now - timedelta(days=settings.LINK_CHECK_DAYS)
+        bookmarks = bookmarks.filter(
+            Q(health__isnull=True, added_at__lte=first_due) | Q(health__next_check_at__lte=now)
+        )
     return bookmarks.order_by(Coalesce("health__next_check_at", "added_at"), "id")
 
 
