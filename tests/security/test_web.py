@@ -62,8 +62,12 @@ ROUTES = {
     "bookmarks/<int:bookmark_id>/edit/": "object",
     "bookmarks/<int:bookmark_id>/delete/": "object",
     "bookmarks/<int:bookmark_id>/refresh/": "object",
+    "bookmarks/<int:bookmark_id>/read/": "object",
+    "bookmarks/<int:bookmark_id>/check/": "object",
+    "bookmarks/<int:bookmark_id>/relink/": "object",
     "settings/": "session",
     "settings/time-zone/": "session",
+    "settings/page-text/": "session",
     "i18n/setlang/": "session",
     "i18n/js/": "session",  # Django's JavaScript catalog: the same for everyone
     "settings/im/": "session",
@@ -343,7 +347,7 @@ def assert_on_site(response) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("target", HOSTILE_NEXT)
-@pytest.mark.parametrize("view", ["add", "edit", "delete", "refresh", "bulk", "setlang"])
+@pytest.mark.parametrize("view", ["add", "edit", "delete", "refresh", "check", "relink", "bulk", "setlang"])
 def test_next_never_leaves_the_site(alice_client, user, view, target):
     bookmark = make_bookmark(user)
     path, data = {
@@ -351,6 +355,8 @@ def test_next_never_leaves_the_site(alice_client, user, view, target):
         "edit": (f"/bookmarks/{bookmark.pk}/edit/", {"url": bookmark.url}),
         "delete": (f"/bookmarks/{bookmark.pk}/delete/", {}),
         "refresh": (f"/bookmarks/{bookmark.pk}/refresh/", {}),
+        "check": (f"/bookmarks/{bookmark.pk}/check/", {}),
+        "relink": (f"/bookmarks/{bookmark.pk}/relink/", {}),
         "bulk": ("/bookmarks/bulk/", {"action": "add_tag", "ids": [bookmark.pk], "tag": "t"}),
         "setlang": ("/i18n/setlang/", {"language": "en"}),
     }[view]
