@@ -75,3 +75,28 @@ def test_broken_and_moved_links_show_on_the_list_and_in_the_sidebar(page, live_s
     page.goto(f"/bookmarks/{gone.pk}/read/")
     expect(page.locator(".reader-broken")).to_contain_text("这个链接似乎已失效")
     screenshot(page, "reader-broken-390-zh")
+
+
+def test_text_keeping_is_turned_off_in_settings(page, live_server):
+    from bookmarks import services
+
+    user = make_user("alice")
+    log_in(page, live_server, user)
+    page.goto("/settings/")
+    keep_box = page.get_by_role("checkbox", name="Keep the readable text", exact=False)
+    expect(keep_box).to_be_checked()
+    keep_box.uncheck()
+    page.locator("form[action='/settings/page-text/']").get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Page text is no longer kept (0 texts deleted).")).to_be_visible()
+    assert not services.keeps_text(user)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": live_server.url}])
+    page.goto("/settings/")
+    page.locator("#page-text").scroll_into_view_if_needed()
+    expect(page.get_by_role("checkbox", name="保存我收藏的网页的可读正文", exact=False)).not_to_be_checked()
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392)"
+        ".map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)"
+    )
+    screenshot(page, "settings-page-text-390-zh")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
