@@ -143,6 +143,8 @@ def _failure(bookmark: Bookmark) -> str:
     if not (bookmark.title or bookmark.page_title):
         return "no_title"
     return "" if is_missing_title(bookmark.fetch_error) else "unreached"
+
+
 def _extras(bookmark_ids: list[int]) -> dict[int, tuple[str, LinkHealth | None]]:
     """Each bookmark's kept text state and noteworthy link check (broken or moved), in one query."""
     rows = Bookmark.objects.filter(pk__in=bookmark_ids).values_list(
