@@ -49,6 +49,7 @@ class LocalProsody:
         *,
         domain: str = "localhost",
         tls: bool = False,
+        direct_tls_port: int | None = None,
         smacks_hibernation_time: int = 600,
         smacks_max_queue_size: int = 25_000,
     ) -> None:
@@ -56,6 +57,8 @@ class LocalProsody:
         self.port = port
         self.domain = domain
         self.tls = tls
+        # A second client port where TLS starts at once (XEP-0368, XMPP_TLS=direct); needs ``tls``.
+        self.direct_tls_port = direct_tls_port
         self.smacks_hibernation_time = smacks_hibernation_time
         self.smacks_max_queue_size = smacks_max_queue_size
         self.process: subprocess.Popen | None = None
@@ -101,7 +104,7 @@ admins = {{ }}
 interfaces = {{ "127.0.0.1" }}
 c2s_interfaces = {{ "127.0.0.1" }}
 c2s_ports = {{ {self.port} }}
-c2s_direct_tls_ports = {{ }}
+c2s_direct_tls_ports = {{ {self.direct_tls_port or ""} }}
 legacy_ssl_ports = {{ }}
 s2s_ports = {{ }}
 component_ports = {{ }}
