@@ -17,12 +17,13 @@ import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from bookmarks import services
-from bookmarks.models import Bookmark, Tag
+from bookmarks.models import Bookmark, PageText, Tag
 from bookmarks.search import search_bookmarks
 from favsite.redis import redis_client
 from imgateway import linking
@@ -88,10 +89,19 @@ def _find(user: AbstractBaseUser, bare: str, command: Command) -> str:
     bookmarks, more = find_bookmarks(user, command.args)
     if not bookmarks:
         return _("Nothing found for “%(query)s”.") % {"query": command.args.strip()}
-    lines = [_listing_line(b) for b in bookmarks]
+    readable = set(
+        PageText.objects.filter(bookmark__in=bookmarks, state=PageText.State.KEPT).values_list("bookmark_id", flat=True)
+    )
+    lines = [_listing_line(b) + (_reader_line(b) if b.pk in readable else "") for b in bookmarks]
     if more:
         lines.append(_("More on the web: %(url)s") % {"url": f"{settings.SITE_URL}/bookmarks/"})
     return "\n".join(lines)
+
+
+def _reader_line(bookmark: Bookmark) -> str:
+    """The reader view of a bookmark whose page text was kept (it stays readable if the page goes)."""
+    path = reverse("bookmarks:read", args=[bookmark.pk])
+    return "\n" + _("Kept text: %(url)s") % {"url": f"{settings.SITE_URL}{path}"}
 
 
 def find_bookmarks(user: AbstractBaseUser, query: str) -> tuple[list[Bookmark], bool]:

@@ -232,6 +232,18 @@ def test_find_searches_the_collection(alice, word):
     assert "Async Python" in text and "Gardening" not in text
 
 
+def test_find_links_to_the_kept_text_of_pages_that_have_it(alice, settings):
+    from bookmarks.models import PageText
+
+    settings.SITE_URL = "https://fav.example"
+    kept = make_bookmark(alice, url="https://example.com/kept", title="Python kept")
+    make_bookmark(alice, url="https://example.com/bare", title="Python bare")
+    PageText.objects.create(bookmark=kept, state=PageText.State.KEPT, text="words")
+    text = say("find python").text
+    assert f"Kept text: https://fav.example/bookmarks/{kept.pk}/read/" in text
+    assert text.count("Kept text:") == 1
+
+
 def test_find_says_when_nothing_matches(alice):
     assert "Nothing found" in say("find zebra").text
 
