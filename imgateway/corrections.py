@@ -66,10 +66,10 @@ def correct(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Comma
     lines = _drop_removed(user, items, {save.bookmark.url_hash for save in wanted})
     kept = [item for item in items if item.pk is not None]
     lines += _save_added(record, items, wanted)
-    lines += _change_tags(user, record, kept, parsed.tags)
-    lines += _change_note(record, kept, parsed.note)
+    lines += _change_tags(user, record, kept, plan.tags)
+    lines += _change_note(record, kept, plan.note)
     lines += [entry for entry in plan.entries if isinstance(entry, str)] + plan.trailing
-    record.tags, record.note = parsed.tags, parsed.note
+    record.tags, record.note = plan.tags, plan.note
     record.save(update_fields=["tags", "note"])
     return "\n".join(lines) or _("Nothing to change: the corrected message saves the same links, tags and note.")
 

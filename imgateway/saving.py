@@ -65,7 +65,9 @@ def plan_save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Sav
         for url in parsed.over_limit
     ]
     ids = MessageIds(incoming.message_id[:200], incoming.origin_id[:200])
-    return SavePlan(user, bare, incoming.sender, ids, parsed.tags, parsed.note, entries, trailing)
+    # As the bookmarks get them (a message may hold anything, a NUL byte included).
+    tags, note = services.parse_tags(parsed.tags), services.clean_text(parsed.note)[: services.NOTE_MAX_LENGTH]
+    return SavePlan(user, bare, incoming.sender, ids, tags, note, entries, trailing)
 
 
 def save_messages(plans: list[SavePlan]) -> list[str | None]:

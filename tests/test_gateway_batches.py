@@ -25,7 +25,7 @@ from imgateway.messages import (
     record_dropped,
     slow_down_notice,
 )
-from imgateway.models import ArchiveMark, ChatSave, LinkedJid, ReceivedMessage
+from imgateway.models import ArchiveMark, ChatSave, ChatSaveItem, LinkedJid, ReceivedMessage
 from imgateway.tasks import resend_confirmations
 from tests.conftest import bookmark_writes_blocked, live_database_url, make_bookmark
 
@@ -276,9 +276,11 @@ def test_a_query_failing_before_the_saves_of_a_batch_loses_nothing(alice, other_
     assert outcomes[0].text.startswith("Already saved on ")
     assert outcomes[1].awaiting_confirmation and outcomes[2].awaiting_confirmation
     assert [t.name for t in Bookmark.objects.get(url="https://example.com/known").tags.all()] == ["kept"]
-    assert sorted(ChatSave.objects.values_list("items__url", flat=True)) == [
-        "https://example.com/bob",
-        "https://example.com/new",
+    # Each message is recorded once: what it created, and the link it only saved again.
+    assert sorted(ChatSaveItem.objects.values_list("url", "created")) == [
+        ("https://example.com/bob", True),
+        ("https://example.com/known", False),
+        ("https://example.com/new", True),
     ]
 
 
@@ -296,9 +298,11 @@ def test_a_connection_dropped_in_the_middle_of_a_batch_loses_nothing(alice, othe
     assert outcomes[0].text.startswith("Already saved on ")
     assert outcomes[1].awaiting_confirmation and outcomes[2].awaiting_confirmation
     assert [t.name for t in Bookmark.objects.get(url="https://example.com/known").tags.all()] == ["kept"]
-    assert sorted(ChatSave.objects.values_list("items__url", flat=True)) == [
-        "https://example.com/bob",
-        "https://example.com/new",
+    # Each message is recorded once: what it created, and the link it only saved again.
+    assert sorted(ChatSaveItem.objects.values_list("url", "created")) == [
+        ("https://example.com/bob", True),
+        ("https://example.com/known", False),
+        ("https://example.com/new", True),
     ]
 
 
