@@ -214,15 +214,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER",
 # compose: replicas of the worker service). Each runs 16 threads and, held to
 # one core by Python's GIL, scale comes from more processes.
 WORKER_PROCESSES = env_int("WORKER_PROCESSES", 2, minimum=1)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # A message a dead worker had taken goes back to the queue after this many
-    # seconds (Redis' default is an hour). Keep it above the longest task,
-    # retry countdowns included, or a slow task runs twice.
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=1),
-    # A prefix for every Redis key Celery uses: separate sites (or test runs)
-    # can share one Redis without taking each other's tasks.
-    "global_keyprefix": env_str("CELERY_KEY_PREFIX"),
-}
+# Options of kombu's stock Redis transport, handed to Celery in favsite/celery.py.
+# A message a dead worker had taken goes back to the queue after this many
+# seconds (Redis' default is an hour). Keep it above the longest task, retry
+# countdowns included, or a slow task runs twice.
+TASK_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=1)
+# A prefix for every Redis key Celery uses: separate sites (or test runs) can
+# share one Redis without taking each other's tasks.
+TASK_KEY_PREFIX = env_str("CELERY_KEY_PREFIX")
 # A web request must not hang on a Redis outage: publishing gives up quickly
 # and the beat sweep queues the bookmark later (the row is the durable record).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
