@@ -175,9 +175,14 @@ def undo_last(user: AbstractBaseUser, bare: str) -> str:
     )
     if item is None:
         return _("Nothing to undo.")
-    title, url = item.bookmark.display_title, item.bookmark.url
+    answer = removed_line(item.bookmark)
     services.delete_bookmarks(user, [item.bookmark_id])
-    return _("Removed: %(title)s\n%(url)s") % {"title": title, "url": url}
+    return answer
+
+
+def removed_line(bookmark: Bookmark) -> str:
+    """``Removed: <title>`` and the link: a bookmark deleted from chat (undo, a correction, a retraction)."""
+    return _("Removed: %(title)s\n%(url)s") % {"title": bookmark.display_title, "url": bookmark.url}
 
 
 def _unlink(user: AbstractBaseUser, bare: str, command: Command) -> str:

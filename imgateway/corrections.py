@@ -44,7 +44,7 @@ def retract(user: AbstractBaseUser, bare: str, message_id: str) -> str | None:
     if record is None:
         return None
     items = list(record.items.select_related("bookmark").exclude(bookmark=None))
-    lines = [_removed_line(item.bookmark) for item in items if item.created]
+    lines = [commands.removed_line(item.bookmark) for item in items if item.created]
     lines += [_kept_line(item.bookmark) for item in items if not item.created]
     services.delete_bookmarks(user, [item.bookmark_id for item in items if item.created])
     record.delete()  # its confirmation, if not sent yet, goes with it
@@ -77,7 +77,7 @@ def correct(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Comma
 def _drop_removed(user: AbstractBaseUser, items: list[ChatSaveItem], wanted: set[str]) -> list[str]:
     """Links no longer in the message: a bookmark it created is deleted; its item goes either way."""
     gone = [item for item in items if item.bookmark.url_hash not in wanted]
-    lines = [_removed_line(item.bookmark) if item.created else _kept_line(item.bookmark) for item in gone]
+    lines = [commands.removed_line(item.bookmark) if item.created else _kept_line(item.bookmark) for item in gone]
     services.delete_bookmarks(user, [item.bookmark_id for item in gone if item.created])
     ChatSaveItem.objects.filter(pk__in=[item.pk for item in gone]).delete()
     for item in gone:
@@ -120,10 +120,6 @@ def _change_note(record: ChatSave, kept: list[ChatSaveItem], note: str) -> list[
         return []
     services.replace_note([item.bookmark for item in kept], record.note, note)
     return [_("Note now: %(note)s") % {"note": note}] if note else [_("Note removed.")]
-
-
-def _removed_line(bookmark: Bookmark) -> str:
-    return _("Removed: %(title)s\n%(url)s") % {"title": bookmark.display_title, "url": bookmark.url}
 
 
 def _kept_line(bookmark: Bookmark) -> str:
