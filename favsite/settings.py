@@ -235,9 +235,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookmarks.tasks.sweep_stale_fetches",
         "schedule": env_float("FETCH_SWEEP_INTERVAL", 60.0, minimum=1.0),
     },
+    # Both run every 10 s so that, after a broker outage, a save's title and its
+    # confirmation come within about 30 s of the broker coming back.
     "requeue-unsent-fetches": {
         "task": "bookmarks.tasks.requeue_unsent_fetches",
-        "schedule": 15.0,
+        "schedule": 10.0,
     },
     "sweep-page-texts": {
         "task": "bookmarks.tasks.sweep_page_texts",
@@ -249,7 +251,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "resend-confirmations": {
         "task": "imgateway.tasks.resend_confirmations",
-        "schedule": 60.0,
+        "schedule": 10.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
@@ -301,7 +303,8 @@ FETCH_STALE_AFTER = env_float("FETCH_STALE_AFTER", 600.0, minimum=1.0)
 # A save from chat, the web or the API still pending (and untouched) this long
 # after it was saved is queued once more: its task may never have reached the
 # broker (it was down, or the saving process died right after the commit).
-FETCH_REQUEUE_AFTER = env_float("FETCH_REQUEUE_AFTER", 30.0, minimum=1.0)
+# Longer than FETCH_TIMEOUT, so a first attempt under way is not doubled.
+FETCH_REQUEUE_AFTER = env_float("FETCH_REQUEUE_AFTER", 20.0, minimum=1.0)
 FETCH_MAX_ATTEMPTS = env_int("FETCH_MAX_ATTEMPTS", 6, minimum=1)
 # Seconds before the first retry of a timeout, connection error or 5xx; then x3, x9.
 FETCH_RETRY_DELAY = env_float("FETCH_RETRY_DELAY", 10.0, minimum=0.0)

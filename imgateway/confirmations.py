@@ -29,7 +29,9 @@ from bookmarks.preferences import holds_when_busy, speaking_to
 from imgateway.messages import fresh_connection
 from imgateway.models import ChatSave, ChatSaveItem
 
-RESEND_AFTER = timedelta(minutes=2)
+# Short, so a confirmation lost with Redis goes out soon after it is back; a save named again while its
+# first entry is still on its way costs nothing more: ``due`` leaves out the saves marked sent.
+RESEND_AFTER = timedelta(seconds=20)
 # A confirmation's message id names its save, so a gateway reading the bot's archive (``catchup``) can tell
 # which confirmations went out although their sending was never recorded (the gateway died in between).
 MESSAGE_ID_PREFIX = "favsite-save-"

@@ -51,9 +51,9 @@ def test_the_beat_sweep_runs_the_sweep_task():
     assert entry["task"] == tasks.sweep_stale_fetches.name
 
 
-def test_the_beat_queues_fresh_saves_whose_task_may_be_lost_every_15_seconds():
+def test_the_beat_queues_fresh_saves_whose_task_may_be_lost_every_10_seconds():
     entry = settings.CELERY_BEAT_SCHEDULE["requeue-unsent-fetches"]
-    assert (entry["task"], entry["schedule"]) == (tasks.requeue_unsent_fetches.name, 15.0)
+    assert (entry["task"], entry["schedule"]) == (tasks.requeue_unsent_fetches.name, 10.0)
 
 
 def test_the_beat_schedule_file_lives_under_var():
