@@ -61,3 +61,9 @@ def _chosen_by(user: AbstractBaseUser | None) -> Preferences | None:
     if descriptor is not None and descriptor.is_cached(user):
         return getattr(user, "preferences", None)  # None when they have none
     return Preferences.objects.filter(user=user).first()
+
+
+def chosen_language(user: AbstractBaseUser | None) -> str:
+    """The language ``user`` chose in settings, or "" when they chose none."""
+    chosen = _chosen_by(user)
+    return chosen.language if chosen else ""

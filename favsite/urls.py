@@ -4,7 +4,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from bookmarks.interchange import feeds
 from bookmarks.web import login_limit
-from bookmarks.web.views import accounts, health, interchange, pages
+from bookmarks.web.views import accounts, health, interchange, pages, password_reset
 from imgateway import views as im_views
 
 admin.site.login_form = login_limit.LimitedAdminAuthenticationForm  # the login limit covers /admin/login/ too
@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", login_limit.LoginView.as_view(), name="login"),  # before auth.urls: limited
+    path("accounts/password_reset/", password_reset.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("bookmarks/", include("bookmarks.web.urls")),
     path("settings/", accounts.settings_page, name="settings"),

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from bookmarks.normalize import InvalidURL, clean_url, with_default_scheme
@@ -87,3 +88,17 @@ class AccountForm(forms.ModelForm):
         model = get_user_model()
         fields = ["email"]
         labels = {"email": _("Email address (optional, for password resets)")}
+
+    def clean_email(self) -> str:
+        return get_user_model().objects.normalize_email(self.cleaned_data.get("email") or "")
+
+
+class SignupForm(UserCreationForm):
+    """Django's sign-up form with an optional e-mail address (for password resets)."""
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+        labels = {"email": _("Email address (optional, for password resets)")}
+
+    def clean_email(self) -> str:
+        return get_user_model().objects.normalize_email(self.cleaned_data.get("email") or "")

@@ -11,7 +11,10 @@ never locks the owner out: the locks are per client address.
 The client address is ``REMOTE_ADDR``, or, when that is one of the
 ``TRUSTED_PROXIES``, the nearest address in ``X-Forwarded-For`` that is not
 a trusted proxy (a header from anyone else is ignored: it could be forged).
-Sign-up is limited too: ``SIGNUP_LIMIT`` accounts per address per hour.
+Sign-up is limited too: ``SIGNUP_LIMIT`` accounts per address per hour, and so
+are password reset requests: ``RESET_LIMIT`` per client address and
+``RESET_EMAIL_LIMIT`` per e-mail address an hour (whether or not an account
+has that address, so the limit tells nothing about accounts).
 
 The counts live in Redis (``REDIS_URL``), so every web process shares them.
 If Redis does not answer, nothing is limited (and a warning is logged): an
@@ -35,6 +38,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from bookmarks.mail import mail_is_on
+
 log = logging.getLogger(__name__)
 
 FAILURE_LIMIT = 5
@@ -42,6 +47,9 @@ ADDRESS_FAILURE_LIMIT = 50
 WINDOW_SECONDS = 15 * 60
 SIGNUP_LIMIT = 5
 SIGNUP_WINDOW_SECONDS = 60 * 60
+RESET_LIMIT = 10
+RESET_EMAIL_LIMIT = 3
+RESET_WINDOW_SECONDS = 60 * 60
 LOCKED_MESSAGE = _("Too many failed attempts for this account. Try again in 15 minutes.")
 
 _redis: redis.Redis | None = None
@@ -133,6 +141,27 @@ def record_signup(address: str) -> None:
         _count((_key("\0signup", address),), SIGNUP_WINDOW_SECONDS)
 
 
+def _reset_keys(address: str, email: str) -> tuple[str, str]:
+    return _key("\0reset", address), _key("\0reset-email", email.strip().casefold())
+
+
+def reset_allowed(address: str, email: str) -> bool:
+    """Whether a password reset mail may be asked for ``email`` from ``address`` now."""
+    try:
+        by_address, by_email = _client().mget(_reset_keys(address, email))
+    except redis.RedisError:
+        log.warning("Redis unavailable; password reset requests are not limited")
+        return True
+    return int(by_address or 0) < RESET_LIMIT and int(by_email or 0) < RESET_EMAIL_LIMIT
+
+
+def record_reset(address: str, email: str) -> None:
+    try:
+        _count(_reset_keys(address, email), RESET_WINDOW_SECONDS)
+    except redis.RedisError:
+        log.warning("Redis unavailable; a password reset request was not counted")
+
+
 def authenticate_limited(request: HttpRequest | None, username: str, password: str):
     """``authenticate()`` with the guessing limit: the user, or None when wrong or locked."""
     address = client_address(request)
@@ -178,6 +207,9 @@ class LoginView(auth_views.LoginView):
     """Django's login view with the guessing limit; a locked account answers 429."""
 
     form_class = LimitedAuthenticationForm
+
+    def get_context_data(self, **kwargs) -> dict:
+        return {**super().get_context_data(**kwargs), "mail_is_on": mail_is_on()}  # "Forgot password?"
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bookmarks import preferences, services
 from bookmarks.web import login_limit
-from bookmarks.web.forms import AccountForm
+from bookmarks.web.forms import AccountForm, SignupForm
 from bookmarks.web.timezones import CHOSEN_COOKIE, is_zone_name, zone_names
 from bookmarks.web.views import interchange
 
@@ -26,7 +25,7 @@ TIME_ZONE_COOKIE_AGE = 365 * 24 * 3600
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("bookmarks:list")
-    form = UserCreationForm(request.POST or None)
+    form = SignupForm(request.POST or None)
     address = login_limit.client_address(request)
     if request.method == "POST" and not login_limit.signup_allowed(address):
         form.add_error(None, _("Too many accounts were made from your address. Try again in an hour."))
