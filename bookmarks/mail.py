@@ -1,8 +1,8 @@
 """Mail goes out through the worker: a web request only queues it.
 
 ``QueuedEmailBackend`` is the site's ``EMAIL_BACKEND``: ``send_messages``
-turns each message into a plain JSON payload and queues
-``bookmarks.tasks.send_email`` with it. The worker rebuilds the message and
+turns each message into a plain JSON payload and queues the task
+``bookmarks.mail.send_email`` with it (queue ``celery``). The worker rebuilds the message and
 sends it with ``EMAIL_DELIVERY_BACKEND`` (SMTP, console or dummy, from
 ``EMAIL_URL``), retrying while the mail server is unreachable or answers
 "try again later" (4xx). With mail off (no ``EMAIL_URL`` in production) a
@@ -15,11 +15,17 @@ import base64
 import logging
 import smtplib
 
+from celery import shared_task
 from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
 log = logging.getLogger(__name__)
+
+# A mail is tried again after EMAIL_RETRY_DELAY seconds, then twice that, ..., at most every 5 minutes:
+# eight retries cover about 25 minutes of a mail server being away. Below the broker's visibility timeout.
+MAIL_RETRIES = 8
+MAIL_RETRY_DELAY_MAX = 300
 
 
 def mail_is_on() -> bool:
@@ -31,8 +37,6 @@ class QueuedEmailBackend(BaseEmailBackend):
     """Queues every message for the worker; never talks SMTP itself."""
 
     def send_messages(self, email_messages) -> int:
-        from bookmarks.tasks import send_email
-
         queued = 0
         for message in email_messages:
             if not message.recipients():
@@ -122,3 +126,18 @@ def deliver(payload: dict) -> None:
         log.error("The mail server refused the mail (%s %s); not sent", error.smtp_code, error.smtp_error[:200])
     except (smtplib.SMTPException, OSError) as error:
         raise TryAgain(f"the mail server did not answer: {error}") from error
+
+
+@shared_task(bind=True, max_retries=MAIL_RETRIES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_email(self, payload: dict) -> str:
+    """Send one queued mail; retried with growing delays while the mail server is away or busy."""
+    try:
+        deliver(payload)
+    except TryAgain as error:
+        if self.request.retries >= MAIL_RETRIES:
+            log.error("Mail not sent after %d attempts: %s", MAIL_RETRIES + 1, error)
+            return "failed"
+        log.warning("Mail not sent yet (%s); trying again", error)
+        delay = min(settings.EMAIL_RETRY_DELAY * 2**self.request.retries, MAIL_RETRY_DELAY_MAX)
+        raise self.retry(countdown=delay) from None
+    return "sent"

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 from django.conf import settings
 
 from bookmarks import services
 from bookmarks.interchange import import_jobs
+from bookmarks.mail import send_email  # noqa: F401 (the worker finds its tasks here)
 from bookmarks.models import Bookmark
 
 MAX_RETRIES = 3
 TEXT_RETRIES = 2
-# A mail is tried again after EMAIL_RETRY_DELAY seconds, then twice that, ..., at most every 5 minutes:
-# eight retries cover about 25 minutes of a mail server being away. Below the broker's visibility timeout.
-MAIL_RETRIES = 8
-MAIL_RETRY_DELAY_MAX = 300
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -113,20 +106,3 @@ def requeue_unsent_fetches() -> int:
 def run_import_job(job_id: int) -> str:
     """Import an uploaded bookmark file (``interchange.import_jobs``); the page polls the job's progress."""
     return import_jobs.run_job(job_id)
-
-
-@shared_task(bind=True, max_retries=MAIL_RETRIES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def send_email(self, payload: dict) -> str:
-    """Send one mail the site queued (``bookmarks.mail``); retried with growing delays while the server is away."""
-    from bookmarks import mail
-
-    try:
-        mail.deliver(payload)
-    except mail.TryAgain as error:
-        if self.request.retries >= MAIL_RETRIES:
-            log.error("Mail not sent after %d attempts: %s", MAIL_RETRIES + 1, error)
-            return "failed"
-        log.warning("Mail not sent yet (%s); trying again", error)
-        delay = min(settings.EMAIL_RETRY_DELAY * 2**self.request.retries, MAIL_RETRY_DELAY_MAX)
-        raise self.retry(countdown=delay) from None
-    return "sent"

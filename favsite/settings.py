@@ -136,20 +136,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-# Mail (password resets): a request only queues it; the worker sends it as EMAIL_URL says
-# (favsite/email_url.py). Unset: printed by the worker with DEBUG on, off otherwise (no reset by mail).
+# Mail (password resets): a request queues it, the worker sends it as EMAIL_URL says (favsite/email_url.py).
+# Unset: printed by the worker with DEBUG on, off otherwise (no reset by mail).
 EMAIL_URL = env_str("EMAIL_URL", "console:" if DEBUG else "")
-_MAIL = parse_email_url(EMAIL_URL)
-EMAIL_DELIVERY_BACKEND = _MAIL["EMAIL_DELIVERY_BACKEND"]  # what the worker sends with; empty: mail is off
-EMAIL_HOST = _MAIL["EMAIL_HOST"]
-EMAIL_PORT = _MAIL["EMAIL_PORT"]
-EMAIL_HOST_USER = _MAIL["EMAIL_HOST_USER"]
-EMAIL_HOST_PASSWORD = _MAIL["EMAIL_HOST_PASSWORD"]
-EMAIL_USE_TLS = _MAIL["EMAIL_USE_TLS"]
-EMAIL_USE_SSL = _MAIL["EMAIL_USE_SSL"]
-EMAIL_TIMEOUT = _MAIL["EMAIL_TIMEOUT"]
+# EMAIL_DELIVERY_BACKEND (what the worker sends with; empty: mail off), EMAIL_HOST, _PORT, _USE_TLS, ...
+vars().update(parse_email_url(EMAIL_URL))
 EMAIL_BACKEND = "bookmarks.mail.QueuedEmailBackend"
-EMAIL_RETRY_DELAY = 15.0  # seconds before the worker tries a mail again (bookmarks/tasks.py)
+EMAIL_RETRY_DELAY = 15.0  # seconds before the worker tries a mail again (bookmarks/mail.py)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default_from_address(SITE_URL))
 PASSWORD_RESET_TIMEOUT = 24 * 3600  # a reset link works for a day (the mail says so)
 # Reverse proxies whose X-Forwarded-For names the client (the login limit and
