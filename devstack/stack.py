@@ -5,7 +5,9 @@
 1. makes sure Redis answers at ``REDIS_URL``, starting a private
    ``redis-server`` under ``var/redis`` when nothing listens there (and
    installing the Debian package first when it is missing and we are root);
-2. when no ``XMPP_JID`` is configured, starts a private Prosody on
+2. when no ``EMAIL_URL`` is configured, starts a mail catcher (aiosmtpd) on
+   127.0.0.1:8025 keeping every mail under ``var/mail`` (devstack/mail_catcher.py);
+   when no ``XMPP_JID`` is configured, starts a private Prosody on
    127.0.0.1:5222 from a config under ``var/prosody`` with a bot account and
    a demo chat account, and points the gateway at it;
 3. creates a demo site login and links the demo chat account to it;
@@ -24,6 +26,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from devstack.mail_catcher import LocalMailCatcher
 from devstack.processes import StackError, ensure_debian_package, port_answers, stop_process, watch_parent_make
 from devstack.prosody import LocalProsody
 from devstack.redis_server import LocalRedis, ensure_redis
@@ -34,6 +37,7 @@ DEMO_USERNAME = "demo"
 XMPP_DOMAIN = "localhost"
 BOT_USER = "favsite"
 DEMO_CHAT_USER = "demo"
+DEMO_EMAIL = "demo@localhost"  # so "Forgot password?" can be tried at once (the mail lands under var/mail)
 
 
 def load_or_create_credentials(path: Path) -> dict[str, str]:
@@ -58,22 +62,34 @@ class Stack:
     env: dict[str, str]
     redis: LocalRedis | None = None
     prosody: LocalProsody | None = None
+    mail: LocalMailCatcher | None = None
     bot_jid: str = ""
     demo_chat: tuple[str, str] | None = None
 
     def stop(self) -> None:
         if self.prosody is not None:
             self.prosody.stop()
+        if self.mail is not None:
+            self.mail.stop()
         if self.redis is not None:
             self.redis.stop()
 
 
-def prepare(var: Path = VAR, *, env: dict[str, str] | None = None, xmpp_port: int = 5222) -> Stack:
-    """Steps 1 and 2: Redis and (without XMPP_JID) Prosody; returns the environment to run with."""
+def prepare(
+    var: Path = VAR, *, env: dict[str, str] | None = None, xmpp_port: int = 5222, smtp_port: int = 8025
+) -> Stack:
+    """Steps 1 and 2: Redis, (without EMAIL_URL) a mail catcher and (without XMPP_JID) Prosody.
+
+    Returns what it started, with the environment to run with.
+    """
     env = dict(os.environ if env is None else env)
     stack = Stack(env=env)
     try:
         stack.redis = ensure_redis(env.get("REDIS_URL") or "redis://127.0.0.1:6379/0", var / "redis")
+        if not env.get("EMAIL_URL"):
+            stack.mail = LocalMailCatcher(var / "mail", smtp_port)
+            stack.mail.start()
+            env["EMAIL_URL"] = stack.mail.url
         if env.get("XMPP_JID"):
             stack.bot_jid = env["XMPP_JID"]
             return stack
@@ -110,7 +126,8 @@ def create_demo_login(stack: Stack, var: Path = VAR) -> tuple[str, str]:
     script = (
         "from django.contrib.auth import get_user_model; U = get_user_model(); "
         f"u, new = U.objects.get_or_create(username={DEMO_USERNAME!r}); "
-        f"new and (u.set_password({credentials['demo_site_password']!r}) or u.save())"
+        f"new and u.set_password({credentials['demo_site_password']!r}); "
+        f"u.email = u.email or {DEMO_EMAIL!r}; u.save()"
     )
     subprocess.run([*manage, "shell", "-c", script], check=True, env=stack.env, cwd=ROOT, stdout=subprocess.DEVNULL)
     if stack.demo_chat:
@@ -140,6 +157,11 @@ def banner(stack: Stack, login: tuple[str, str]) -> str:
             f"               server {stack.prosody.address}, STARTTLS with a self-signed certificate",
             f"               ({_shown(stack.prosody.certificate_path)}; accept it in your client)",
             f"  Send a link to {stack.bot_jid} from that account (Gajim, Profanity, ...).",
+        ]
+    if stack.mail:
+        lines += [
+            f"  Mail:        caught at {stack.mail.url}; read it in {_shown(stack.mail.inbox)}/ (one file per mail)",
+            f'               try "Forgot password?" with {DEMO_EMAIL}; or: mutt -f {_shown(stack.mail.directory)}',
         ]
     return "\n".join([*lines, ""])
 
@@ -195,7 +217,11 @@ def main() -> int:
     var = Path(os.environ.get("DEVSTACK_VAR") or VAR)
     var.mkdir(exist_ok=True)
     try:
-        stack = prepare(var, xmpp_port=int(os.environ.get("DEVSTACK_XMPP_PORT") or 5222))
+        stack = prepare(
+            var,
+            xmpp_port=int(os.environ.get("DEVSTACK_XMPP_PORT") or 5222),
+            smtp_port=int(os.environ.get("DEVSTACK_SMTP_PORT") or 8025),
+        )
     except StackError as exc:
         print(f"make run: {exc}", file=sys.stderr)
         return 1

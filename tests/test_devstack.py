@@ -1,7 +1,8 @@
-"""``make run``'s helper: it starts Redis and Prosody when missing, and stops them again."""
+"""``make run``'s helper: it starts Redis, a mail catcher and Prosody when missing, and stops them again."""
 
 from __future__ import annotations
 
+import mailbox
 import os
 import shutil
 import socket
@@ -9,11 +10,13 @@ import ssl
 
 import pytest
 import redis
+from django.core import mail
 
 from bookmarks.models import Bookmark
 from devstack import processes as devstack_processes
 from devstack import stack as devstack
 from devstack.processes import port_answers
+from favsite.email_url import parse_email_url
 from imgateway.linking import link_verified
 from tests.conftest import free_port, make_user
 from tests.fixtures.celery import celery_subprocess_env, wait_for
@@ -24,7 +27,7 @@ from tests.fixtures.prosody import REDIS_PREFIX, ChatUser, Gateway, send_with_go
 def stack(tmp_path):
     redis_port, xmpp_port = free_port(), free_port()
     env = {"PATH": os.environ["PATH"], "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
-    started = devstack.prepare(tmp_path / "var", env=env, xmpp_port=xmpp_port)
+    started = devstack.prepare(tmp_path / "var", env=env, xmpp_port=xmpp_port, smtp_port=free_port())
     yield started
     started.stop()
 
@@ -56,28 +59,60 @@ def test_the_banner_names_the_site_the_logins_and_the_bot(stack):
     assert stack.demo_chat[0] in text
 
 
-def test_stop_stops_both_services(tmp_path):
-    redis_port, xmpp_port = free_port(), free_port()
+def test_stop_stops_every_service(tmp_path):
+    redis_port, xmpp_port, smtp_port = free_port(), free_port(), free_port()
     env = {"PATH": os.environ["PATH"], "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
-    stack = devstack.prepare(tmp_path / "var", env=env, xmpp_port=xmpp_port)
-    processes = [stack.redis.process, stack.prosody.process]
+    stack = devstack.prepare(tmp_path / "var", env=env, xmpp_port=xmpp_port, smtp_port=smtp_port)
+    processes = [stack.redis.process, stack.prosody.process, stack.mail.process]
 
     stack.stop()
 
     assert all(process.poll() is not None for process in processes)
-    assert not port_answers("127.0.0.1", redis_port) and not port_answers("127.0.0.1", xmpp_port)
+    assert not any(port_answers("127.0.0.1", port) for port in (redis_port, xmpp_port, smtp_port))
 
 
-def test_a_configured_xmpp_account_is_used_as_it_is(tmp_path):
-    env = {"PATH": os.environ["PATH"], "REDIS_URL": "redis://127.0.0.1:6379/0", "XMPP_JID": "bot@example.org"}
-    stack = devstack.prepare(tmp_path / "var", env=env, xmpp_port=free_port())
-    assert (stack.redis, stack.prosody, stack.bot_jid) == (None, None, "bot@example.org")
+def test_a_configured_xmpp_account_and_mail_server_are_used_as_they_are(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "XMPP_JID": "bot@example.org",
+        "EMAIL_URL": "smtp+starttls://mail.example.org",
+    }
+    stack = devstack.prepare(tmp_path / "var", env=env, xmpp_port=free_port(), smtp_port=free_port())
+    assert (stack.redis, stack.prosody, stack.mail, stack.bot_jid) == (None, None, None, "bot@example.org")
+    assert stack.env["EMAIL_URL"] == "smtp+starttls://mail.example.org"
 
 
 def test_a_taken_xmpp_port_is_reported_clearly(tmp_path):
     env = {"PATH": os.environ["PATH"], "REDIS_URL": "redis://127.0.0.1:6379/0"}
     with pytest.raises(devstack_processes.StackError, match="127.0.0.1:6379 is taken"):
-        devstack.prepare(tmp_path / "var", env=env, xmpp_port=6379)
+        devstack.prepare(tmp_path / "var", env=env, xmpp_port=6379, smtp_port=free_port())
+
+
+def test_a_taken_mail_port_is_reported_clearly_and_nothing_is_left_running(tmp_path):
+    env = {"PATH": os.environ["PATH"], "REDIS_URL": "redis://127.0.0.1:6379/0", "XMPP_JID": "bot@example.org"}
+    with pytest.raises(devstack_processes.StackError, match="127.0.0.1:6379 is taken .* set EMAIL_URL"):
+        devstack.prepare(tmp_path / "var", env=env, xmpp_port=free_port(), smtp_port=6379)
+
+
+def test_mail_sent_to_its_email_url_lands_as_a_file_under_var(stack):
+    found = parse_email_url(stack.env["EMAIL_URL"])
+    connection = mail.get_connection(
+        found["EMAIL_DELIVERY_BACKEND"], host=found["EMAIL_HOST"], port=found["EMAIL_PORT"], use_tls=False
+    )
+    mail.EmailMessage("Reset", "Open this link", "noreply@localhost", ["demo@localhost"], connection=connection).send()
+
+    inbox = mailbox.Maildir(stack.mail.directory, create=False)
+    received = wait_for(lambda: [message["Subject"] for message in inbox], bool)
+    assert received == ["Reset"]
+    [file] = stack.mail.inbox.iterdir()  # what the banner tells to read
+    assert "Open this link" in file.read_text()
+
+
+def test_the_banner_says_where_to_read_the_mails(stack):
+    text = devstack.banner(stack, ("demo", "pw"))
+    assert stack.env["EMAIL_URL"] in text
+    assert f"{stack.mail.inbox}/" in text
 
 
 def test_make_run_starts_two_worker_processes_by_default():

@@ -79,13 +79,22 @@ def make_run(tmp_path):
         os.environ,
         DEVSTACK_VAR=str(tmp_path / "var"),
         DEVSTACK_XMPP_PORT=str(free_port()),
+        DEVSTACK_SMTP_PORT=str(free_port()),
         FAVSITE_PORT=str(web_port),
         REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "celerybeat-schedule"),
         PYTHONUNBUFFERED="1",
     )
-    for name in ("XMPP_JID", "XMPP_PASSWORD", "XMPP_SERVER", "CELERY_BROKER_URL", "MAKEFLAGS", "MAKELEVEL"):
+    for name in (
+        "XMPP_JID",
+        "XMPP_PASSWORD",
+        "XMPP_SERVER",
+        "EMAIL_URL",
+        "CELERY_BROKER_URL",
+        "MAKEFLAGS",
+        "MAKELEVEL",
+    ):
         env.pop(name, None)
     output = tmp_path / "make-run.log"
     with output.open("wb") as sink:
@@ -116,7 +125,17 @@ def make_run(tmp_path):
 def test_a_signal_stops_make_run_quietly_with_every_child(make_run, signum, to_group):
     make, output, started = make_run
     names = " ".join(command_line(pid) for pid in started)
-    for part in ("devstack", "prosody", "redis-server", "honcho", "runserver", "worker", "beat", "run_imgateway"):
+    for part in (
+        "devstack",
+        "prosody",
+        "redis-server",
+        "aiosmtpd",
+        "honcho",
+        "runserver",
+        "worker",
+        "beat",
+        "run_imgateway",
+    ):
         assert part in names
     (os.killpg if to_group else os.kill)(make.pid, signum)
     make.wait(60)
