@@ -83,6 +83,9 @@ def prepare(
     Returns what it started, with the environment to run with.
     """
     env = dict(os.environ if env is None else env)
+    # Links in mails and chat replies point at the site make run serves, unless SITE_URL says otherwise.
+    if not env.get("SITE_URL"):
+        env["SITE_URL"] = f"http://{env.get('FAVSITE_HOST', '127.0.0.1')}:{env.get('FAVSITE_PORT', '8000')}"
     stack = Stack(env=env)
     try:
         stack.redis = ensure_redis(env.get("REDIS_URL") or "redis://127.0.0.1:6379/0", var / "redis")

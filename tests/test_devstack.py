@@ -168,3 +168,10 @@ def test_go_sendxmpp_saves_a_link_over_starttls_through_the_make_run_stack(stack
     finally:
         gateway.stop()
     assert saved[0].url == "https://example.com/over-starttls"
+
+
+def test_links_in_mails_point_at_the_port_make_run_serves(tmp_path):
+    env = {"PATH": os.environ["PATH"], "REDIS_URL": "redis://127.0.0.1:6379/0", "XMPP_JID": "bot@example.org"}
+    env.update(EMAIL_URL="dummy:", FAVSITE_PORT="28000")
+    stack = devstack.prepare(tmp_path / "var", env=env, xmpp_port=free_port(), smtp_port=free_port())
+    assert stack.env["SITE_URL"] == "http://127.0.0.1:28000"
