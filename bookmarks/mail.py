@@ -103,15 +103,15 @@ class TryAgain(Exception):
     """The mail server could not take the message now (unreachable, or a 4xx answer)."""
 
 
-def deliver(payload: dict) -> None:
-    """Send one queued message with ``EMAIL_DELIVERY_BACKEND``; ``TryAgain`` when worth retrying.
+def deliver(payload: dict) -> str:
+    """Send one queued message with ``EMAIL_DELIVERY_BACKEND``: "sent", "refused", "off"; ``TryAgain`` to retry.
 
     A permanent refusal (5xx: unknown recipient, authentication failed) is
     logged and not retried: sending again would get the same answer.
     """
     if not mail_is_on():
         log.warning("Mail is off (EMAIL_URL is not set): a queued mail was not sent")
-        return
+        return "off"
     connection = mail.get_connection(settings.EMAIL_DELIVERY_BACKEND)
     try:
         from_payload(payload, connection).send()
@@ -120,19 +120,23 @@ def deliver(payload: dict) -> None:
         if any(code < 500 for code in codes):
             raise TryAgain(f"recipients refused for now: {codes}") from error
         log.error("The mail server refused every recipient (%s); mail not sent", codes)
+        return "refused"
     except smtplib.SMTPResponseException as error:
         if error.smtp_code < 500:
             raise TryAgain(f"the mail server answered {error.smtp_code}") from error
-        log.error("The mail server refused the mail (%s %s); not sent", error.smtp_code, error.smtp_error[:200])
+        reply = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+        log.error("The mail server refused the mail (%s %s); not sent", error.smtp_code, reply[:200])
+        return "refused"
     except (smtplib.SMTPException, OSError) as error:
         raise TryAgain(f"the mail server did not answer: {error}") from error
+    return "sent"
 
 
 @shared_task(bind=True, max_retries=MAIL_RETRIES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_email(self, payload: dict) -> str:
     """Send one queued mail; retried with growing delays while the mail server is away or busy."""
     try:
-        deliver(payload)
+        return deliver(payload)
     except TryAgain as error:
         if self.request.retries >= MAIL_RETRIES:
             log.error("Mail not sent after %d attempts: %s", MAIL_RETRIES + 1, error)
@@ -140,4 +144,3 @@ def send_email(self, payload: dict) -> str:
         log.warning("Mail not sent yet (%s); trying again", error)
         delay = min(settings.EMAIL_RETRY_DELAY * 2**self.request.retries, MAIL_RETRY_DELAY_MAX)
         raise self.retry(countdown=delay) from None
-    return "sent"
