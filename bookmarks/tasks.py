@@ -7,8 +7,9 @@ from django.conf import settings
 
 from bookmarks import services
 from bookmarks.interchange import import_jobs
-from bookmarks.mail import send_email  # noqa: F401 (the worker finds its tasks here)
+from bookmarks.mail import send_email  # noqa: F401 (the worker finds the mail tasks here)
 from bookmarks.models import Bookmark
+from bookmarks.reset_mail import send_password_reset  # noqa: F401 (likewise)
 
 MAX_RETRIES = 3
 TEXT_RETRIES = 2

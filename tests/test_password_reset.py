@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 
 from bookmarks import preferences
+from favsite.celery import app
 from tests.conftest import make_user
-from tests.fixtures.celery import running_worker
+from tests.fixtures.celery import purge_queues, running_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,6 +86,21 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(alice, smtp_server,
         Client().get(known.url).content
     )
     assert [message["To"] for message in smtp_server.messages] == ["alice@example.org"]
+
+
+def queued_tasks() -> int:
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_declare("celery").message_count
+
+
+def test_known_and_unknown_addresses_give_the_request_the_same_work(alice, smtp_server, client):
+    purge_queues()  # no worker runs: what each request queued stays there
+    ask_for_reset(client)
+    after_known = queued_tasks()
+    ask_for_reset(Client(), "nobody@example.org")
+    after_unknown = queued_tasks()
+    purge_queues()
+    assert (after_known, after_unknown) == (1, 2)
 
 
 def test_the_request_only_queues_the_mail_and_the_worker_sends_it(alice, smtp_server, client):
