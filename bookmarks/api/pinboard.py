@@ -1,4 +1,5 @@
-"""A Pinboard v1-compatible subset at ``/api/v1/`` so Pinboard clients and scripts work unchanged.
+"""Pinboard's v1 API at ``/api/v1/`` so Pinboard clients and scripts work unchanged: the posts
+here, tags/rename, tags/delete, user/secret and the notes in ``pinboard_account``.
 
 Authentication: ``?auth_token=USERNAME:TOKEN`` (the token from the settings
 page, or ``user/api_token``), or HTTP Basic with the site password. Replies
@@ -20,9 +21,11 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 from functools import wraps
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from django.db.models import Count, Max, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -37,6 +40,7 @@ from bookmarks.web import login_limit
 
 RECENT_DEFAULT, RECENT_MAX = 15, 100
 MAX_TAG_FILTERS = 3
+SUGGEST_MAX = 10
 
 
 def pinboard_view(view: Callable) -> Callable:
@@ -44,11 +48,11 @@ def pinboard_view(view: Callable) -> Callable:
 
     @csrf_exempt  # token- or password-authenticated GETs from scripts, as Pinboard takes them
     @wraps(view)
-    def wrapper(request: HttpRequest) -> HttpResponse:
+    def wrapper(request: HttpRequest, **kwargs: str) -> HttpResponse:
         user = _authenticated_user(request)
         if user is None:
             return HttpResponse("401 Forbidden", status=401, content_type="text/plain; charset=utf-8")
-        return view(request, user)
+        return view(request, user, **kwargs)
 
     return wrapper
 
@@ -73,25 +77,25 @@ def _authenticated_user(request: HttpRequest):
     return None
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
     return request.GET.get("format", "").lower() == "json"
 
 
-def _xml(root: ElementTree.Element) -> HttpResponse:
+def xml_reply(root: ElementTree.Element) -> HttpResponse:
     body = b'<?xml version="1.0" encoding="UTF-8" ?>\n' + ElementTree.tostring(
         root, encoding="utf-8", xml_declaration=False
     )
     return HttpResponse(body, content_type="text/xml; charset=utf-8")
 
 
-def _json(data) -> HttpResponse:
+def json_reply(data) -> HttpResponse:
     return HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/json; charset=utf-8")
 
 
-def _result(request: HttpRequest, code: str) -> HttpResponse:
-    if _wants_json(request):
-        return _json({"result_code": code})
-    return _xml(ElementTree.Element("result", code=code))
+def result_reply(request: HttpRequest, code: str) -> HttpResponse:
+    if wants_json(request):
+        return json_reply({"result_code": code})
+    return xml_reply(ElementTree.Element("result", code=code))
 
 
 def _stamp(value: datetime) -> str:
@@ -126,14 +130,14 @@ def _post_element(post: dict[str, str]) -> ElementTree.Element:
 
 
 def _posts_response(request: HttpRequest, user, posts: list[dict], *, dt: str | None, tag: str) -> HttpResponse:
-    if _wants_json(request):
-        return _json({"date": dt or "", "user": user.get_username(), "posts": posts})
+    if wants_json(request):
+        return json_reply({"date": dt or "", "user": user.get_username(), "posts": posts})
     root = ElementTree.Element("posts", {"dt": dt or "", "tag": tag, "user": user.get_username()})
     root.extend(_post_element(post) for post in posts)
-    return _xml(root)
+    return xml_reply(root)
 
 
-def _filtered(request: HttpRequest, user) -> tuple[QuerySet[Bookmark], str]:
+def filtered(request: HttpRequest, user) -> tuple[QuerySet[Bookmark], str]:
     raw = request.GET.get("tag", "")
     return with_tags_matching(Bookmark.objects.filter(owner=user), user, raw.split()[:MAX_TAG_FILTERS]), raw
 
@@ -153,9 +157,9 @@ def _yes(value: str | None) -> bool | None:
 def posts_update(request: HttpRequest, user) -> HttpResponse:
     latest = Bookmark.objects.filter(owner=user).aggregate(latest=Max("updated_at"))["latest"]
     stamp = _stamp(latest or datetime(1970, 1, 1, tzinfo=UTC))
-    if _wants_json(request):
-        return _json({"update_time": stamp})
-    return _xml(ElementTree.Element("update", time=stamp))
+    if wants_json(request):
+        return json_reply({"update_time": stamp})
+    return xml_reply(ElementTree.Element("update", time=stamp))
 
 
 @pinboard_view
@@ -163,7 +167,7 @@ def posts_add(request: HttpRequest, user) -> HttpResponse:
     params = request.GET if request.method == "GET" else request.POST
     url = params.get("url", "").strip()
     if not url:
-        return _result(request, "missing url")
+        return result_reply(request, "missing url")
     tags = [name for name in (tag_name(piece) for piece in params.get("tags", "").replace(",", " ").split()) if name]
     title, note = params.get("description", ""), params.get("extended", "")
     shared, toread = _yes(params.get("shared")), _yes(params.get("toread"))
@@ -172,7 +176,7 @@ def posts_add(request: HttpRequest, user) -> HttpResponse:
     try:
         if existing is not None:
             if params.get("replace", "yes").lower() == "no":
-                return _result(request, "item already exists")
+                return result_reply(request, "item already exists")
             # Pinboard's replace=yes overwrites the bookmark rather than merging.
             services.edit_bookmark(
                 existing, url=existing.url, title=title, tags=tags, note=note, is_private=is_private, unread=toread
@@ -191,22 +195,22 @@ def posts_add(request: HttpRequest, user) -> HttpResponse:
                 unread=toread,
             )
     except InvalidURL as exc:
-        return _result(request, str(exc))
-    return _result(request, "done")
+        return result_reply(request, str(exc))
+    return result_reply(request, "done")
 
 
 @pinboard_view
 def posts_delete(request: HttpRequest, user) -> HttpResponse:
     bookmark = _find(user, request.GET.get("url", ""))
     if bookmark is None:
-        return _result(request, "item not found")
+        return result_reply(request, "item not found")
     services.delete_bookmarks(user, [bookmark.pk])
-    return _result(request, "done")
+    return result_reply(request, "done")
 
 
 @pinboard_view
 def posts_get(request: HttpRequest, user) -> HttpResponse:
-    bookmarks, tag = _filtered(request, user)
+    bookmarks, tag = filtered(request, user)
     url = request.GET.get("url", "")
     if url:
         found = _find(user, url)
@@ -229,7 +233,7 @@ def posts_get(request: HttpRequest, user) -> HttpResponse:
 
 @pinboard_view
 def posts_recent(request: HttpRequest, user) -> HttpResponse:
-    bookmarks, tag = _filtered(request, user)
+    bookmarks, tag = filtered(request, user)
     count = _int(request.GET.get("count"), RECENT_DEFAULT, 1, RECENT_MAX)
     posts = _posts(bookmarks.order_by("-added_at", "-id")[:count], user)
     return _posts_response(request, user, posts, dt=posts[0]["time"] if posts else "", tag=tag)
@@ -237,7 +241,7 @@ def posts_recent(request: HttpRequest, user) -> HttpResponse:
 
 @pinboard_view
 def posts_all(request: HttpRequest, user) -> HttpResponse:
-    bookmarks, tag = _filtered(request, user)
+    bookmarks, tag = filtered(request, user)
     fromdt, todt = _parse_dt(request.GET.get("fromdt", "")), _parse_dt(request.GET.get("todt", ""))
     if fromdt:
         bookmarks = bookmarks.filter(added_at__gte=fromdt)
@@ -248,11 +252,64 @@ def posts_all(request: HttpRequest, user) -> HttpResponse:
     results = request.GET.get("results")
     bookmarks = bookmarks[start : start + _int(results, 0, 0, 10**9)] if results else bookmarks[start:]
     posts = _posts(bookmarks, user)
-    if _wants_json(request):
-        return _json(posts)  # Pinboard's posts/all JSON is a bare list
+    if wants_json(request):
+        return json_reply(posts)  # Pinboard's posts/all JSON is a bare list
     root = ElementTree.Element("posts", {"tag": tag, "user": user.get_username()})
     root.extend(_post_element(post) for post in posts)
-    return _xml(root)
+    return xml_reply(root)
+
+
+@pinboard_view
+def posts_dates(request: HttpRequest, user) -> HttpResponse:
+    """How many bookmarks were saved on each day (UTC), newest first, optionally for up to three tags."""
+    bookmarks, tag = filtered(request, user)
+    per_day = (
+        bookmarks.annotate(day=TruncDate("added_at", tzinfo=UTC))
+        .values("day")
+        .annotate(count=Count("id"))
+        .order_by("-day")
+        .values_list("day", "count")
+    )
+    dates = {day.isoformat(): count for day, count in per_day}
+    if wants_json(request):
+        return json_reply({"user": user.get_username(), "tag": tag, "dates": dates})
+    root = ElementTree.Element("dates", {"user": user.get_username(), "tag": tag})
+    root.extend(ElementTree.Element("date", count=str(count), date=day) for day, count in dates.items())
+    return xml_reply(root)
+
+
+@pinboard_view
+def posts_suggest(request: HttpRequest, user) -> HttpResponse:
+    """Tags for a URL: ``popular`` (other people's) stays empty, as nobody else's tags are shown;
+    ``recommended`` is the user's own: the bookmark's tags, then those used most on the same site."""
+    url = request.GET.get("url", "").strip()
+    if not url:
+        return result_reply(request, "missing url")
+    try:
+        key = normalize_url(url)
+    except InvalidURL as exc:
+        return result_reply(request, str(exc))
+    recommended = _recommended_tags(user, key)
+    if wants_json(request):
+        return json_reply([{"popular": []}, {"recommended": recommended}])
+    root = ElementTree.Element("suggested")
+    for name in recommended:
+        ElementTree.SubElement(root, "recommended").text = name
+    return xml_reply(root)
+
+
+def _recommended_tags(user, key: str) -> list[str]:
+    parts = urlsplit(key)
+    own = Tag.objects.filter(owner=user, bookmarks__owner=user, bookmarks__url_hash=url_hash(key))
+    names = list(own.order_by("name").values_list("name", flat=True))
+    same_site = (
+        Tag.objects.filter(owner=user, bookmarks__normalized_url__startswith=f"{parts.scheme}://{parts.netloc}/")
+        .exclude(name__in=names)
+        .annotate(uses=Count("bookmarks"))
+        .order_by("-uses", "name")
+        .values_list("name", flat=True)
+    )
+    return names + list(same_site[: max(SUGGEST_MAX - len(names), 0)])
 
 
 @pinboard_view
@@ -263,21 +320,21 @@ def tags_get(request: HttpRequest, user) -> HttpResponse:
         .filter(count__gt=0)
         .values_list("name", "count")
     )
-    if _wants_json(request):
-        return _json(dict(counts))
+    if wants_json(request):
+        return json_reply(dict(counts))
     root = ElementTree.Element("tags")
     root.extend(ElementTree.Element("tag", count=str(count), tag=name) for name, count in counts)
-    return _xml(root)
+    return xml_reply(root)
 
 
 @pinboard_view
 def user_api_token(request: HttpRequest, user) -> HttpResponse:
     token = token_for(user, AccessToken.Kind.API)
-    if _wants_json(request):
-        return _json({"result": token})
+    if wants_json(request):
+        return json_reply({"result": token})
     element = ElementTree.Element("result")
     element.text = token
-    return _xml(element)
+    return xml_reply(element)
 
 
 _ONE_DAY = datetime(1970, 1, 2, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)

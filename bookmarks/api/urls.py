@@ -1,8 +1,8 @@
 from csp.decorators import csp_update
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from bookmarks.api import pinboard, views
+from bookmarks.api import pinboard, pinboard_account, views
 
 urlpatterns = [
     path("", views.ApiRoot.as_view(), name="api-root"),
@@ -20,21 +20,24 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
-    # Pinboard v1 (trailing slash optional: clients differ)
-    path("v1/posts/update", pinboard.posts_update),
-    path("v1/posts/add", pinboard.posts_add),
-    path("v1/posts/delete", pinboard.posts_delete),
-    path("v1/posts/get", pinboard.posts_get),
-    path("v1/posts/recent", pinboard.posts_recent),
-    path("v1/posts/all", pinboard.posts_all),
-    path("v1/tags/get", pinboard.tags_get),
-    path("v1/user/api_token", pinboard.user_api_token),
-    path("v1/posts/update/", pinboard.posts_update),
-    path("v1/posts/add/", pinboard.posts_add),
-    path("v1/posts/delete/", pinboard.posts_delete),
-    path("v1/posts/get/", pinboard.posts_get),
-    path("v1/posts/recent/", pinboard.posts_recent),
-    path("v1/posts/all/", pinboard.posts_all),
-    path("v1/tags/get/", pinboard.tags_get),
-    path("v1/user/api_token/", pinboard.user_api_token),
 ]
+
+# Pinboard v1, each with or without a trailing slash (clients differ).
+PINBOARD_METHODS = {
+    "posts/update": pinboard.posts_update,
+    "posts/add": pinboard.posts_add,
+    "posts/delete": pinboard.posts_delete,
+    "posts/get": pinboard.posts_get,
+    "posts/dates": pinboard.posts_dates,
+    "posts/recent": pinboard.posts_recent,
+    "posts/all": pinboard.posts_all,
+    "posts/suggest": pinboard.posts_suggest,
+    "tags/get": pinboard.tags_get,
+    "tags/delete": pinboard_account.tags_delete,
+    "tags/rename": pinboard_account.tags_rename,
+    "user/secret": pinboard_account.user_secret,
+    "user/api_token": pinboard.user_api_token,
+    "notes/list": pinboard_account.notes_list,
+}
+urlpatterns += [re_path(rf"^v1/{method}/?$", view) for method, view in PINBOARD_METHODS.items()]
+urlpatterns.append(re_path(r"^v1/notes/(?P<note_id>[^/]+)/?$", pinboard_account.note_detail))
