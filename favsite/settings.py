@@ -66,7 +66,7 @@ MIDDLEWARE = [
 ]
 
 # Content-Security-Policy (django-csp): scripts, styles, images and requests
-# from the site itself only; no inline script or style, no framing, no plugins.
+# from the site itself only (the web app manifest too); no inline script or style, no framing, no plugins.
 # The API docs page (Redoc) gets what it needs in bookmarks/api/urls.py.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -76,6 +76,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

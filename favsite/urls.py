@@ -4,7 +4,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from bookmarks.interchange import feeds
 from bookmarks.web import login_limit
-from bookmarks.web.views import accounts, health, interchange, pages, password_reset
+from bookmarks.web.views import accounts, health, interchange, pages, password_reset, sharing
 from imgateway import views as im_views
 
 admin.site.login_form = login_limit.LimitedAdminAuthenticationForm  # the login limit covers /admin/login/ too
@@ -12,6 +12,7 @@ admin.site.login_form = login_limit.LimitedAdminAuthenticationForm  # the login 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("manifest/<str:language>.webmanifest", sharing.manifest, name="manifest"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", login_limit.LoginView.as_view(), name="login"),  # before auth.urls: limited
     path("accounts/password_reset/", password_reset.PasswordResetView.as_view(), name="password_reset"),

@@ -1,5 +1,5 @@
 from csp.decorators import csp_update
-from django.urls import path, re_path
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from bookmarks.api import pinboard, pinboard_account, views
@@ -39,5 +39,5 @@ PINBOARD_METHODS = {
     "user/api_token": pinboard.user_api_token,
     "notes/list": pinboard_account.notes_list,
 }
-urlpatterns += [re_path(rf"^v1/{method}/?$", view) for method, view in PINBOARD_METHODS.items()]
-urlpatterns.append(re_path(r"^v1/notes/(?P<note_id>[^/]+)/?$", pinboard_account.note_detail))
+urlpatterns += [path(f"v1/{method}{slash}", view) for method, view in PINBOARD_METHODS.items() for slash in ("", "/")]
+urlpatterns += [path(f"v1/notes/<str:note_id>{slash}", pinboard_account.note_detail) for slash in ("", "/")]

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from bookmarks.web.views import interchange, pages, reader, tags
+from bookmarks.web.views import interchange, pages, reader, sharing, tags
 
 app_name = "bookmarks"
 
 urlpatterns = [
     path("", pages.bookmark_list, name="list"),
     path("add/", pages.bookmark_add, name="add"),
+    path("share/", sharing.share, name="share"),
     path("live/", pages.bookmark_live, name="live"),
     path("bulk/", pages.bookmark_bulk, name="bulk"),
     path("tags/", tags.tag_list, name="tags"),

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ROUTES = {
     "": "session",
     "healthz": "session",
+    "manifest/<str:language>.webmanifest": "session",  # the web app manifest: the same for everyone
     "accounts/signup/": "session",
     "accounts/login/": "session",
     "accounts/logout/": "django",
@@ -49,6 +50,7 @@ ROUTES = {
     "accounts/reset/done/": "django",
     "bookmarks/": "session",
     "bookmarks/add/": "session",
+    "bookmarks/share/": "session",
     "bookmarks/live/": "session",
     "bookmarks/bulk/": "session",
     "bookmarks/tags/": "session",
@@ -96,8 +98,15 @@ ROUTES.update(
             "posts/get",
             "posts/recent",
             "posts/all",
+            "posts/dates",
+            "posts/suggest",
             "tags/get",
+            "tags/delete",
+            "tags/rename",
+            "user/secret",
             "user/api_token",
+            "notes/list",
+            "notes/<str:note_id>",
         )
         for slash in ("", "/")
     }
@@ -150,6 +159,8 @@ def concrete(route: str, owner) -> str:
         "token": token_for(owner, AccessToken.Kind.FEED),
         "kind": AccessToken.Kind.FEED,
         "uidb64": "MQ",
+        "language": "en",
+        "note_id": "1",
     }
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
 
