@@ -153,3 +153,12 @@ def test_the_share_page_is_translated(alice_client):
     alice_client.cookies["django_language"] = "zh-hans"
     page = share(alice_client, url="https://example.com/")
     assert "保存分享的链接" in page.content.decode()
+
+
+def test_the_chinese_manifest_names_the_app_in_chinese(client):
+    data = client.get("/manifest/zh-hans.webmanifest").json()
+    assert (data["name"], data["short_name"]) == ("favsite 书签", "favsite")
+
+
+def test_a_manifest_in_an_unknown_language_is_not_found(client):
+    assert client.get("/manifest/xx.webmanifest").status_code == 404

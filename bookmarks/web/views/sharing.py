@@ -60,6 +60,8 @@ def shared_link(title: str, text: str, url: str) -> SharedLink:
 def share(request: HttpRequest) -> HttpResponse:
     shared = shared_link(*(request.GET.get(key, "") for key in ("title", "text", "url")))
     form = BookmarkForm(initial={"url": shared.url, "title": shared.title, "note": shared.note})
+    if shared.url:  # a focused field opens a phone's keyboard over the Save button
+        form.fields["url"].widget.attrs.pop("autofocus", None)
     context = {
         "form": form,
         "shared": shared,
