@@ -99,6 +99,11 @@ def test_tags_rename_then_delete(pb, owner):
     assert list(Bookmark.objects.get(pk=bookmark.pk).tags.values_list("name", flat=True)) == ["python"]
 
 
+def test_renaming_a_tag_the_user_lacks_is_an_error(pb):
+    with pytest.raises(pinboard.PinboardError, match="tag not found"):
+        pb.tags.rename(old="nothing", new="something")
+
+
 def test_user_api_token_and_secret(pb, owner):
     assert pb.user.api_token() == {"result": token_for(owner, AccessToken.Kind.API)}
     assert pb.user.secret() == {"result": token_for(owner, AccessToken.Kind.FEED)}

@@ -89,7 +89,7 @@ def test_tags_rename_onto_an_existing_tag_merges_them(client, user):
 def test_tags_rename_of_a_tag_the_user_lacks_changes_nothing(client, user, other_user):
     make_bookmark(other_user, tags=["theirs"])
     reply = pin(client, user, "tags/rename", old="theirs", new="mine", format="json").json()
-    assert reply == {"result": "tag not found"}
+    assert reply == {"result_code": "tag not found"}
     assert list(Tag.objects.values_list("name", flat=True)) == ["theirs"]
 
 
@@ -102,7 +102,7 @@ def test_tags_delete_keeps_the_bookmarks(client, user):
 
 @pytest.mark.django_db
 def test_tags_delete_without_a_tag_says_so(client, user):
-    assert xml(pin(client, user, "tags/delete").content).text == "missing tag"
+    assert xml(pin(client, user, "tags/delete").content).attrib == {"code": "missing tag"}
 
 
 @pytest.mark.django_db

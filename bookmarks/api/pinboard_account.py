@@ -1,7 +1,9 @@
 """Pinboard v1 beyond the posts: ``tags/rename``, ``tags/delete``, ``user/secret`` and the notes.
 
 Answers follow Pinboard's: ``<result>done</result>`` (JSON ``{"result": "done"}``)
-for the tag calls, the secret as ``<result>KEY</result>``. favsite has no notes,
+for the tag calls, the secret as ``<result>KEY</result>``. A failure answers like
+``posts/add``'s, ``<result code="tag not found" />`` (JSON ``result_code``), which
+client libraries raise as an error rather than take for success. favsite has no notes,
 so ``notes/list`` is an empty list and ``notes/ID`` answers ``item not found``.
 """
 
@@ -34,16 +36,16 @@ def tags_rename(request: HttpRequest, user) -> HttpResponse:
     """Rename a tag on every bookmark; a new name the user already has merges the two."""
     old, new = request.GET.get("old", ""), request.GET.get("new", "")
     if not old.strip():
-        return _text_result(request, "missing old")
+        return result_reply(request, "missing old")
     if not new.strip():
-        return _text_result(request, "missing new")
+        return result_reply(request, "missing new")
     tag = _named_tag(user, old)
     if tag is None:
-        return _text_result(request, "tag not found")
+        return result_reply(request, "tag not found")
     try:
         services.rename_tag(user, tag.pk, new)
     except ValueError:  # nothing left of the new name once cleaned (e.g. only "#")
-        return _text_result(request, "invalid tag name")
+        return result_reply(request, "invalid tag name")
     return _text_result(request, "done")
 
 
@@ -52,10 +54,10 @@ def tags_delete(request: HttpRequest, user) -> HttpResponse:
     """Take a tag off every bookmark; the bookmarks stay."""
     name = request.GET.get("tag", "")
     if not name.strip():
-        return _text_result(request, "missing tag")
+        return result_reply(request, "missing tag")
     tag = _named_tag(user, name)
     if tag is None:
-        return _text_result(request, "tag not found")
+        return result_reply(request, "tag not found")
     services.delete_tag(user, tag.pk)
     return _text_result(request, "done")
 
