@@ -72,7 +72,7 @@ def test_live_endpoint_applies_the_pages_search(alice_client, user):
 def test_live_items_send_their_buttons_back_to_the_list(alice_client, user):
     since = timezone.now() - timedelta(seconds=1)
     make_bookmark(user)
-    html = alice_client.get("/bookmarks/live/", {"since": since.isoformat(), "from": "/bookmarks/?page=2"}).json()[
+    html = alice_client.get("/bookmarks/live/", {"since": since.isoformat(), "back": "/bookmarks/?page=2"}).json()[
         "items"
     ][0]["html"]
     assert 'name="next" value="/bookmarks/?page=2"' in html

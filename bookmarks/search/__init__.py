@@ -25,7 +25,9 @@ Kept page text (``PageText.text``, issue 19) is searched too: a word or
 phrase matches a bookmark when it is in those fields or in its page's text.
 ``in:title`` limits a query to the fields above (title, URL, note,
 description). ``is:broken`` and ``is:moved`` keep the bookmarks whose link
-check (``LinkHealth``) says so; ``-is:broken`` leaves them out. The text
+check (``LinkHealth``) says so; ``-is:broken`` leaves them out.
+``is:unread``, ``is:private``, ``is:untagged`` and ``from:chat`` (``web``,
+``import``, ``api``) are the list's filters (``search.filters``). The text
 has indexes of its own (migration 0014): an FTS5
 trigram table on SQLite, pg_trgm and the two-character index on PostgreSQL;
 on SQLite a two-character term with a non-ASCII letter (榫卯) is looked up
@@ -46,6 +48,7 @@ from django.db.models.lookups import In
 
 from bookmarks.bigrams import indexable_pair
 from bookmarks.models import Bookmark, LinkHealth, PageText, Tag
+from bookmarks.search.filters import FILTER_QUALIFIERS, qualifier_conditions
 
 SEARCH_FIELDS = ("title", "page_title", "url", "note", "description")
 MAX_TERMS = 20
@@ -62,7 +65,7 @@ _COUNT_SQL = "SELECT count(*) FROM ({} LIMIT %s)"
 IN_TITLE = "in:title"
 IS_BROKEN = "is:broken"
 IS_MOVED = "is:moved"
-QUALIFIERS = (IN_TITLE, IS_BROKEN, IS_MOVED)
+QUALIFIERS = (IN_TITLE, IS_BROKEN, IS_MOVED, *FILTER_QUALIFIERS)
 # Fewer FTS matches than this are looked up one by one (see _fts_filter).
 FTS_FEW = 2000
 
@@ -110,7 +113,7 @@ def search_bookmarks(queryset: QuerySet[Bookmark], query: str) -> QuerySet[Bookm
     in_text = not any(term.qualifier and term.text == IN_TITLE and not term.exclude for term in terms)
     for term in terms:
         if term.qualifier and term.text != IN_TITLE:
-            condition = _health_condition(term.text)
+            condition = qualifier_conditions().get(term.text) or _health_condition(term.text)
             queryset = queryset.exclude(condition) if term.exclude else queryset.filter(condition)
     terms = [term for term in terms if not term.qualifier]
     if connection.vendor == "sqlite":

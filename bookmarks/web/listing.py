@@ -130,6 +130,27 @@ def item_labels() -> dict[str, str]:
     }
 
 
+def source_choices() -> list[tuple[str, str]]:
+    """The filter bar's "saved from" choices (``?from=``), in the active language."""
+    return [
+        ("", gettext("Anywhere")),
+        ("chat", gettext("Chat")),
+        ("web", gettext("Web")),
+        ("import", gettext("Import")),
+        ("api", gettext("API")),
+    ]
+
+
+def sort_choices() -> list[tuple[str, str]]:
+    """The filter bar's sorts (``?sort=``), in the active language."""
+    return [
+        ("newest", gettext("Newest first")),
+        ("oldest", gettext("Oldest first")),
+        ("title", gettext("Title")),
+        ("site", gettext("Site")),
+    ]
+
+
 def _failure(bookmark: Bookmark) -> str:
     """Which failure badge describes what the person sees of a failed fetch.
 

@@ -50,10 +50,12 @@
   function poll() {
     if (busy || document.hidden) { return; }
     busy = true;
-    var params = new URLSearchParams({
-      since: since, q: list.getAttribute("data-query"), tag: list.getAttribute("data-tag"),
-      from: location.pathname + location.search
-    });
+    // The list's filters come along, so an arrival the filters leave out stays out.
+    var params = new URLSearchParams(list.getAttribute("data-filters") || "");
+    params.set("since", since);
+    params.set("q", list.getAttribute("data-query"));
+    params.set("tag", list.getAttribute("data-tag"));
+    params.set("back", location.pathname + location.search);
     fetch(list.getAttribute("data-live-url") + "?" + params.toString(), { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {

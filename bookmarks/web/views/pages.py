@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -14,19 +15,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from slixmpp import JID
 
 from bookmarks import services
 from bookmarks.fetching.reasons import describe as describe_fetch_error
 from bookmarks.models import Bookmark, Tag
 from bookmarks.search import with_tags_matching
+from bookmarks.search.filters import ListFilters
 from bookmarks.services import changes
 from bookmarks.web.access import owned_bookmark
 from bookmarks.web.forms import BookmarkForm, BulkActionForm
-from bookmarks.web.listing import item_labels, link_filters, list_items
+from bookmarks.web.listing import item_labels, link_filters, list_items, sort_choices, source_choices
 from bookmarks.web.paging import paginate_bookmarks
 
 PAGE_SIZE = 50
@@ -49,8 +52,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def bookmark_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     tag_name = request.GET.get("tag", "").strip()
+    filters = ListFilters.from_params(request.GET)
+    for problem in filters.problems:
+        messages.warning(request, problem)
     cap = SEARCH_COUNT_CAP if query else None
-    page = paginate_bookmarks(_filtered(request, query, tag_name), request.GET.get("page"), PAGE_SIZE, cap)
+    page = paginate_bookmarks(_filtered(request, query, tag_name, filters), request.GET.get("page"), PAGE_SIZE, cap)
+    narrowed = bool(query or tag_name or filters.active)
     context = {
         "page": page,
         "items": list_items(page.object_list, query),
@@ -59,11 +66,31 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
         "next_path": request.get_full_path(),
         "query": query,
         "tag_name": tag_name,
+        "filters": filters,
+        "narrowed": narrowed,
+        # What every page link repeats (q, tag, the filters and the sort), ending in "&" when not empty.
+        "page_query": "".join(f"{urlencode([pair])}&" for pair in _list_params(query, tag_name, filters)),
+        "filter_query": urlencode(filters.params()),
+        "sources": source_choices(),
+        "sorts": sort_choices(),
         **_sidebar(request),
+        **(_empty_hints(request) if not page.object_list and not narrowed else {}),
         "live_since": timezone.now().isoformat(),
         "bulk_form": BulkActionForm(),
     }
     return render(request, "bookmarks/list.html", context)
+
+
+def _list_params(query: str, tag_name: str, filters: ListFilters) -> list[tuple[str, str]]:
+    return [*([("q", query)] if query else []), *([("tag", tag_name)] if tag_name else []), *filters.params()]
+
+
+def _empty_hints(request: HttpRequest) -> dict[str, object]:
+    """What the empty list says about saving from chat: the bot's address, and whether a chat address is linked."""
+    return {
+        "bot_jid": JID(settings.XMPP_JID).bare if settings.XMPP_JID else "",
+        "chat_linked": request.user.linked_jids.exists(),
+    }
 
 
 @login_required
@@ -82,10 +109,11 @@ def bookmark_live(request: HttpRequest) -> JsonResponse:
     if not changes.changed_since(request.user.pk, since):
         # Nothing of this user's changed after the cursor: answered from one Redis read, no query.
         return JsonResponse({"since": max(timezone.now() - LIVE_OVERLAP, since).isoformat(), "items": []})
-    changed = _filtered(request, request.GET.get("q", "").strip(), request.GET.get("tag", "").strip())
+    filters = ListFilters.from_params(request.GET)
+    changed = _filtered(request, request.GET.get("q", "").strip(), request.GET.get("tag", "").strip(), filters)
     changed = changed.filter(updated_at__gt=since).order_by("-updated_at")[:LIVE_LIMIT]
     # Where the item's buttons come back to: the list page, not this endpoint.
-    back = request.GET.get("from", "")
+    back = request.GET.get("back", "")
     list_url = reverse("bookmarks:list")
     back = back if back.startswith(list_url) else list_url
     template = get_template("bookmarks/item.html")
@@ -149,9 +177,9 @@ def bookmark_bulk(request: HttpRequest) -> HttpResponse:
     return redirect(_safe_next(request) or "bookmarks:list")
 
 
-def _filtered(request: HttpRequest, query: str, tag_name: str) -> QuerySet[Bookmark]:
+def _filtered(request: HttpRequest, query: str, tag_name: str, filters: ListFilters) -> QuerySet[Bookmark]:
     tags = [tag_name] if tag_name else []
-    return with_tags_matching(Bookmark.objects.filter(owner=request.user), request.user, tags, query)
+    return filters.apply(with_tags_matching(Bookmark.objects.filter(owner=request.user), request.user, tags, query))
 
 
 @login_required
