@@ -262,6 +262,22 @@ def edit_bookmark(
     return bookmark
 
 
+def mark_unread(user: AbstractBaseUser, ids: Iterable[int], *, unread: bool) -> int:
+    """Mark the given bookmarks of ``user`` unread ("read later") or read; how many changed.
+
+    Those already so are left alone (their ``updated_at`` stays), others move
+    ``updated_at`` so the list's live poll shows the change in other tabs.
+    """
+    changed = (
+        Bookmark.objects.filter(owner=user, id__in=list(ids))
+        .exclude(unread=unread)
+        .update(unread=unread, updated_at=timezone.now())
+    )
+    if changed:
+        mark_changed([user.pk])
+    return changed
+
+
 def delete_bookmarks(user: AbstractBaseUser, ids: Iterable[int]) -> int:
     """Delete the given bookmarks of ``user`` (other users' ids are ignored); how many went."""
     _total, per_model = Bookmark.objects.filter(owner=user, id__in=list(ids)).delete()

@@ -49,12 +49,15 @@ class BulkActionForm(forms.Form):
     """The bar above the list: what to do with the ticked bookmarks."""
 
     ADD_TAG, REMOVE_TAG, DELETE, RECHECK = "add_tag", "remove_tag", "delete", "recheck"
+    MARK_READ, MARK_UNREAD = "mark_read", "mark_unread"
 
     action = forms.ChoiceField(
         label=_("With the selected"),
         choices=[
             (ADD_TAG, _("Add tag")),
             (REMOVE_TAG, _("Remove tag")),
+            (MARK_READ, _("Mark read")),
+            (MARK_UNREAD, _("Mark unread (read later)")),
             (DELETE, _("Delete")),
             (RECHECK, _("Check the links again")),
         ],

@@ -58,6 +58,7 @@ class ListItem:
     health: LinkHealth | None = None
     check_url: str = ""
     relink_url: str = ""
+    unread_url: str = ""
 
 
 def list_items(bookmarks: Iterable[Bookmark], query: str = "") -> list[ListItem]:
@@ -71,7 +72,9 @@ def list_items(bookmarks: Iterable[Bookmark], query: str = "") -> list[ListItem]
     tag_names = _tag_names([bookmark.pk for bookmark in bookmarks])
     excerpts = text_excerpts(bookmarks, query) if query else {}
     extras = _extras([bookmark.pk for bookmark in bookmarks])
-    read, check, relink = (_url_shape(name) for name in ("bookmarks:read", "bookmarks:check", "bookmarks:relink"))
+    read, check, relink, unread = (
+        _url_shape(name) for name in ("bookmarks:read", "bookmarks:check", "bookmarks:relink", "bookmarks:unread")
+    )
     edit, delete, refresh = (_url_shape(name) for name in ("bookmarks:edit", "bookmarks:delete", "bookmarks:refresh"))
     long_format, short_format = get_format("DATETIME_FORMAT"), get_format("DATE_FORMAT")
     short_dates: dict[date, str] = {}  # many items share a day
@@ -103,6 +106,7 @@ def list_items(bookmarks: Iterable[Bookmark], query: str = "") -> list[ListItem]
                 health=health,
                 check_url=f"{check[0]}{pk}{check[1]}",
                 relink_url=f"{relink[0]}{pk}{relink[1]}",
+                unread_url=f"{unread[0]}{pk}{unread[1]}",
             )
         )
     return items
@@ -127,6 +131,8 @@ def item_labels() -> dict[str, str]:
         "moved": gettext("moved"),
         "check": gettext("Check link"),
         "relink": gettext("Use the new link"),
+        "mark_read": gettext("Mark read"),
+        "read_later": gettext("Read later"),
     }
 
 

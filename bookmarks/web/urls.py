@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookmarks.web.views import interchange, pages, reader, sharing, tags
+from bookmarks.web.views import interchange, pages, reader, reading, sharing, tags
 
 app_name = "bookmarks"
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("<int:bookmark_id>/read/", reader.bookmark_read, name="read"),
     path("<int:bookmark_id>/check/", pages.bookmark_check, name="check"),
     path("<int:bookmark_id>/relink/", pages.bookmark_relink, name="relink"),
+    path("<int:bookmark_id>/unread/", reading.bookmark_unread, name="unread"),
 ]

@@ -27,6 +27,28 @@
       }
     });
   }
+  // "Mark read" / "Read later" without a page load: the same form, answered with the new row.
+  // Without script (or if the request fails) the form posts as usual and the page comes back.
+  list.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList.contains("mark")) { return; }
+    event.preventDefault();
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { Accept: "application/json" }
+    })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (item) {
+        show(item);
+        // Keyboard users stay on the row's button (it now says the opposite).
+        var button = document.querySelector("#b" + item.id + " form.mark button");
+        if (button) { button.focus(); }
+      })
+      .catch(function () { form.submit(); });
+  });
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
     if (event.key === "/" && tag !== "input" && tag !== "textarea" && tag !== "select") {

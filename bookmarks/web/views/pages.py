@@ -152,7 +152,7 @@ def _sidebar(request: HttpRequest) -> dict[str, object]:
 @login_required
 @require_POST
 def bookmark_bulk(request: HttpRequest) -> HttpResponse:
-    """Add a tag to, remove a tag from, or delete the selected bookmarks (the owner's only)."""
+    """Tag, untag, mark read or unread, check again or delete the selected bookmarks (the owner's only)."""
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -165,6 +165,13 @@ def bookmark_bulk(request: HttpRequest) -> HttpResponse:
     elif action == BulkActionForm.REMOVE_TAG:
         count = services.untag_bookmarks(request.user, ids, tags)
         text = ngettext("Removed the tag from %(count)d bookmark.", "Removed the tag from %(count)d bookmarks.", count)
+    elif action in (BulkActionForm.MARK_READ, BulkActionForm.MARK_UNREAD):
+        unread = action == BulkActionForm.MARK_UNREAD
+        count = services.mark_unread(request.user, ids, unread=unread)
+        if unread:
+            text = ngettext("Marked %(count)d bookmark unread.", "Marked %(count)d bookmarks unread.", count)
+        else:
+            text = ngettext("Marked %(count)d bookmark read.", "Marked %(count)d bookmarks read.", count)
     elif action == BulkActionForm.RECHECK:
         count = services.queue_link_checks(
             list(Bookmark.objects.filter(owner=request.user, pk__in=ids).values_list("pk", flat=True))
