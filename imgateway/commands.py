@@ -47,6 +47,7 @@ def help_text() -> str:
     return "\n".join(
         [
             _("Send me a link and I save it for you. #words become tags; other text becomes the note."),
+            _("Add !later (!稍后) to a message to save its links to read later (marked unread)."),
             _("Commands (with or without /):"),
             _("help (帮助): this text"),
             _("recent [N] (最近): your newest bookmarks"),

@@ -204,6 +204,7 @@ def add(user: AbstractBaseUser, bare: str, stage: str, values: dict[str, Any]) -
             Field("url", label=_("Link"), required=True),
             Field("tags", label=_("Tags"), desc=_("Separated by spaces or commas")),
             Field("note", "text-multi", _("Note")),
+            Field("later", "boolean", _("Read later (mark it unread)"), False),
         ]
         return Page(title, _("Save a link in your collection."), fields, next_stage="save")
     url = text(values.get("url")).strip()
@@ -211,7 +212,12 @@ def add(user: AbstractBaseUser, bare: str, stage: str, values: dict[str, Any]) -
         return refusal(title, _("Give a link to save."))
     try:
         prepared = services.prepare_save(
-            user, url, tags=text(values.get("tags")), note=text(values.get("note")), source=Bookmark.Source.IM
+            user,
+            url,
+            tags=text(values.get("tags")),
+            note=text(values.get("note")),
+            source=Bookmark.Source.IM,
+            unread=True if checked(values.get("later")) else None,
         )
     except services.InvalidURL as exc:
         return refusal(title, _("Not saved: %(url)s (%(reason)s)") % {"url": url, "reason": exc})

@@ -1,4 +1,4 @@
-"""Reading a chat message: a command, or links with ``#tags`` and a note.
+"""Reading a chat message: a command, or links with ``#tags``, ``!later`` and a note.
 
 Only schemed ``http://`` and ``https://`` links are saved; a bare
 ``example.com`` stays part of the note. A link ends at white space, at an
@@ -26,6 +26,8 @@ _OPENERS = {")": "(", "]": "[", "}": "{"}
 # to the IDNA check when the link is saved.
 _LABEL_RE = re.compile(r"^(?![-_])[^\s!-,./:-@\[-^`{-~]+(?<![-_])$")
 _PORT_RE = re.compile(r"^\d{1,5}$")
+# A word anywhere in a message with links: save them to read later (unread). Full-width "！" too.
+LATER_WORDS = ("!later", "!稍后", "!稍后读")
 _PUNCTUATION_ONLY = re.compile(r"^[.,;:!?()\[\]{}\"'，。、；：！？（）【】「」《》]+$")
 
 
@@ -164,6 +166,8 @@ class Save:
     refused: list[str] = field(default_factory=list)
     # Links beyond MAX_URLS_PER_MESSAGE: named in the reply, not saved.
     over_limit: list[str] = field(default_factory=list)
+    # ``!later`` was in the message: the links are marked unread ("read later").
+    later: bool = False
 
 
 def parse_message(body: str, oob_urls: list[str] | None = None) -> Command | Save:
@@ -215,11 +219,17 @@ def _save(text: str, found: Extracted, urls: list[str]) -> Save:
     tags = [m.group(1).rstrip(".") for m in _TAG_RE.finditer(rest)]
     # Punctuation left behind by a cut-out link ("see https://x, ...") goes too.
     words = [w for w in _TAG_RE.sub(" ", rest).split() if not _PUNCTUATION_ONLY.match(w)]
-    note = " ".join(words)
+    later = any(_is_later(w) for w in words)
+    note = " ".join(w for w in words if not _is_later(w))
     return Save(
         urls=urls[:MAX_URLS_PER_MESSAGE],
         tags=[t for t in tags if t],
         note=note,
         refused=found.refused,
         over_limit=urls[MAX_URLS_PER_MESSAGE:],
+        later=later,
     )
+
+
+def _is_later(word: str) -> bool:
+    return word.replace("！", "!").casefold() in LATER_WORDS

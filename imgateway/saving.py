@@ -50,7 +50,15 @@ def plan_save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Sav
     for url in parsed.urls:
         try:
             entries.append(
-                services.prepare_save(user, url, tags=parsed.tags, note=parsed.note, source=Bookmark.Source.IM)
+                services.prepare_save(
+                    user,
+                    url,
+                    tags=parsed.tags,
+                    note=parsed.note,
+                    source=Bookmark.Source.IM,
+                    # "!later": unread, also a link saved before; without it, a known link keeps its state.
+                    unread=True if parsed.later else None,
+                )
             )
         except services.InvalidURL as exc:
             entries.append(_("Not saved: %(url)s (%(reason)s)") % {"url": url, "reason": exc})
