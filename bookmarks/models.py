@@ -86,6 +86,13 @@ class Bookmark(models.Model):
             models.Index(fields=["status", "updated_at"], name="bookmark_status_updated"),
             # The list page's live updates ask "what changed since" per owner.
             models.Index(fields=["owner", "updated_at"], name="bookmark_owner_updated"),
+            # The list's ?unread=1 and ?private=1 (a few per cent of a collection): their pages and counts.
+            models.Index(
+                fields=["owner", "-added_at", "-id"], name="bookmark_owner_unread", condition=models.Q(unread=True)
+            ),
+            models.Index(
+                fields=["owner", "-added_at", "-id"], name="bookmark_owner_private", condition=models.Q(is_private=True)
+            ),
         ]
 
     def __str__(self) -> str:

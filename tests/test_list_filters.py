@@ -160,3 +160,14 @@ def test_live_arrivals_go_on_top_only_when_the_list_is_newest_first(alice_client
     by_title = alice_client.get("/bookmarks/", {"sort": "title"}).content.decode()
     assert 'data-prepend="1"' in newest
     assert 'data-prepend=""' in by_title
+
+
+def test_a_filter_counts_its_matches_only_up_to_the_cap(alice_client, user, monkeypatch):
+    from bookmarks.web.views import pages
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    monkeypatch.setattr(pages, "SEARCH_COUNT_CAP", 3)
+    for _number in range(5):
+        make_bookmark(user, unread=True)
+    page = alice_client.get("/bookmarks/", {"unread": "1"}).content.decode()
+    assert "More than 3 bookmarks found." in page

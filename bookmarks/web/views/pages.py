@@ -55,7 +55,8 @@ def bookmark_list(request: HttpRequest) -> HttpResponse:
     filters = ListFilters.from_params(request.GET)
     for problem in filters.problems:
         messages.warning(request, problem)
-    cap = SEARCH_COUNT_CAP if query else None
+    # A filter, like a search, counts at most SEARCH_COUNT_CAP ("more than 1,000"): no COUNT over every row.
+    cap = SEARCH_COUNT_CAP if query or filters.active else None
     page = paginate_bookmarks(_filtered(request, query, tag_name, filters), request.GET.get("page"), PAGE_SIZE, cap)
     narrowed = bool(query or tag_name or filters.active)
     context = {
