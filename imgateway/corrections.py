@@ -68,12 +68,8 @@ def correct(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Comma
     lines += _save_added(record, items, wanted)
     lines += _change_tags(user, record, kept, plan.tags)
     lines += _change_note(record, kept, plan.note)
-    if (
-        isinstance(parsed, Save)
-        and parsed.later
-        and services.mark_unread(user, [item.bookmark_id for item in kept], unread=True)
-    ):
-        lines.append(_("Marked to read later."))
+    if parsed.later:  # the plan's trailing lines say so
+        services.mark_unread(user, [item.bookmark_id for item in kept], unread=True)
     lines += [entry for entry in plan.entries if isinstance(entry, str)] + plan.trailing
     record.tags, record.note = plan.tags, plan.note
     record.save(update_fields=["tags", "note"])

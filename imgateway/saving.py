@@ -72,6 +72,8 @@ def plan_save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Sav
         % {"url": url, "n": len(parsed.urls)}
         for url in parsed.over_limit
     ]
+    if parsed.later and any(not isinstance(entry, str) for entry in entries):
+        trailing.append(_("Marked to read later."))
     ids = MessageIds(incoming.message_id[:200], incoming.origin_id[:200])
     # As the bookmarks get them (a message may hold anything, a NUL byte included).
     tags, note = services.parse_tags(parsed.tags), services.clean_text(parsed.note)[: services.NOTE_MAX_LENGTH]

@@ -26,4 +26,5 @@ def test_a_known_link_sent_again_with_the_chinese_word_is_marked_unread(gateway,
     known = make_bookmark(user, "https://example.com/known")
     reply = person.reply_to(gateway, "https://example.com/known ！稍后")
     assert reply.startswith("Already saved on ")
+    assert reply.endswith("\nMarked to read later.")
     assert Bookmark.objects.get(pk=known.pk).unread is True

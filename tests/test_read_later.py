@@ -69,3 +69,15 @@ def test_a_correction_that_adds_the_later_word_marks_the_saved_links_unread(link
     reply = handle_message(Incoming(sender, "https://example.com/a !later", [], "fix-m1", replaces="m1"))
     assert Bookmark.objects.get(owner=linked).unread is True
     assert reply.text == "Marked to read later."
+
+
+def test_the_reply_says_the_links_were_marked_to_read_later(linked):
+    make_bookmark(linked, "https://example.com/known")
+    reply = handle_message(Incoming(f"{JID}/phone", "https://example.com/known !later", [], "m2", origin_id="m2"))
+    assert reply.text.startswith("Already saved on ")
+    assert reply.text.endswith("\nMarked to read later.")
+
+
+def test_nothing_is_marked_when_no_link_could_be_saved(linked):
+    reply = handle_message(Incoming(f"{JID}/phone", "ftp://x.example/f !later", [], "m3"))
+    assert "Marked to read later." not in reply.text
