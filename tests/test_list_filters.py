@@ -171,3 +171,20 @@ def test_a_filter_counts_its_matches_only_up_to_the_cap(alice_client, user, monk
         make_bookmark(user, unread=True)
     page = alice_client.get("/bookmarks/", {"unread": "1"}).content.decode()
     assert "More than 3 bookmarks found." in page
+
+
+def test_a_filtered_sorted_page_runs_as_many_queries_for_many_bookmarks_as_for_few(alice_client, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            alice_client.get("/bookmarks/", {"unread": "1", "untagged": "1", "from": "web", "sort": "site"})
+        return len(captured)
+
+    for _number in range(2):
+        make_bookmark(user, unread=True)
+    few = queries()
+    for _number in range(40):
+        make_bookmark(user, unread=True)
+    assert queries() == few
