@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from favsite.email_url import default_from_address, parse_email_url
+from bookmarks.email_url import default_from_address, parse_email_url
 from favsite.environment import (
     env_bool,
     env_choice,
@@ -138,7 +138,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-# Mail (password resets): a request queues it, the worker sends it as EMAIL_URL says (favsite/email_url.py).
+# Mail (password resets): a request queues it, the worker sends it as EMAIL_URL says (bookmarks/email_url.py).
 # Unset: printed by the worker with DEBUG on, off otherwise (no reset by mail).
 EMAIL_URL = env_str("EMAIL_URL", "console:" if DEBUG else "")
 # EMAIL_DELIVERY_BACKEND (what the worker sends with; empty: mail off), EMAIL_HOST, _PORT, _USE_TLS, ...

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from favsite.email_url import SMTP_BACKEND, default_from_address, parse_email_url
+from bookmarks.email_url import SMTP_BACKEND, default_from_address, parse_email_url
 
 
 def test_plain_smtp_defaults_to_port_25_without_tls():
