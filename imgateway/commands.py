@@ -218,10 +218,12 @@ HANDLERS: dict[str, Callable[[AbstractBaseUser, str, Command], str]] = {
 
 
 def too_long_notice(size: int) -> str:
-    return _("That message is too long (%(size)d bytes; at most %(limit)d). Nothing was saved.") % {
-        "size": size,
-        "limit": settings.XMPP_MAX_BODY_BYTES,
-    }
+    notice = ngettext(
+        "That message is too long (%(size)d byte; at most %(limit)d). Nothing was saved.",
+        "That message is too long (%(size)d bytes; at most %(limit)d). Nothing was saved.",
+        size,
+    )
+    return notice % {"size": size, "limit": settings.XMPP_MAX_BODY_BYTES}
 
 
 def unknown_jid_notice(bare: str) -> str | None:
