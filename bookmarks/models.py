@@ -225,10 +225,11 @@ class ImportJob(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    ACTIVE_STATES = ("queued", "running")
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
     file_name = models.CharField(max_length=255, blank=True)
-    # The uploaded file itself, until the task has read it.
-    content = models.BinaryField(blank=True)
+    # The uploaded file is kept in ImportPart rows until the task has read it.
     folders_as_tags = models.BooleanField(default=False)
     fetch_missing_titles = models.BooleanField(default=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
@@ -241,13 +242,38 @@ class ImportJob(models.Model):
     messages = models.JSONField(default=list, blank=True)
     error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Moved by every progress write: an active job that stopped moving is given up (import_jobs.start_import).
+    updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One import waiting or running per person, whatever requests race.
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=models.Q(state__in=("queued", "running")),
+                name="one_active_import_per_owner",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.state})"
+
+
+class ImportPart(models.Model):
+    """A piece of an uploaded file, in order: the file is written and read a piece at a time,
+    so neither the web process nor the worker holds it whole (and any worker can read it)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="import_part_order")]
+
+    def __str__(self) -> str:
+        return f"import {self.job_id} part {self.number}"
 
 
 class Preferences(models.Model):

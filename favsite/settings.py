@@ -302,6 +302,11 @@ FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 1024 * 1024, minimum=1024)
 FETCH_ALLOW_NETWORKS = env_networks("FETCH_ALLOW_NETWORKS")
 # Keeping the page's text (bookmarks.fetching.text): the body is read up to this many decompressed bytes.
 FETCH_MAX_BODY_BYTES = env_int("FETCH_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Imports (bookmarks.interchange): the largest bookmark file accepted, refused from its declared
+# length before the upload is read and cut off by the upload handler once this many bytes arrived.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# The most tags one bookmark keeps (web form and APIs refuse more; imports and chat keep the first ones).
+BOOKMARK_MAX_TAGS = env_int("BOOKMARK_MAX_TAGS", 100, minimum=1)
 # Link health (bookmarks.services.health): every link checked again every LINK_CHECK_DAYS (0: never),
 # at most LINK_CHECK_PER_MINUTE a minute; two failures LINK_CHECK_CONFIRM_HOURS apart make it broken.
 LINK_CHECK_DAYS = env_int("LINK_CHECK_DAYS", 30, minimum=0)

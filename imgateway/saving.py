@@ -77,6 +77,17 @@ def plan_save(user: AbstractBaseUser, bare: str, incoming: Incoming, parsed: Sav
     ids = MessageIds(incoming.message_id[:200], incoming.origin_id[:200])
     # As the bookmarks get them (a message may hold anything, a NUL byte included).
     tags, note = services.parse_tags(parsed.tags), services.clean_text(parsed.note)[: services.NOTE_MAX_LENGTH]
+    if len(tags) > services.max_tags():
+        limit = services.max_tags()
+        trailing.append(
+            ngettext(
+                "Kept the first %(limit)d tag of %(count)d: a bookmark holds at most %(limit)d.",
+                "Kept the first %(limit)d tags of %(count)d: a bookmark holds at most %(limit)d.",
+                limit,
+            )
+            % {"limit": limit, "count": len(tags)}
+        )
+        tags = tags[:limit]
     return SavePlan(user, bare, incoming.sender, ids, tags, note, entries, trailing)
 
 

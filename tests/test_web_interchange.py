@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from bookmarks.interchange import netscape
-from bookmarks.models import AccessToken, Bookmark, ImportJob
+from bookmarks.interchange.import_jobs import start_import
+from bookmarks.models import AccessToken, Bookmark, ImportJob, ImportPart
 from bookmarks.tokens import token_for
 from tests.conftest import make_bookmark
 from tests.fixtures.celery import wait_for
@@ -39,9 +40,9 @@ def test_an_uploaded_file_is_imported_by_the_worker_with_progress(celery_worker,
     assert response.url == reverse("bookmarks:import_job", args=[job.pk])
     status_url = reverse("bookmarks:import_job_status", args=[job.pk])
     status = wait_for(lambda: alice_client.get(status_url).json(), lambda s: s["finished"])
-    assert (status["state"], status["created"], status["skipped"], status["done"]) == ("done", 21, 3, 21)
+    assert (status["state"], status["created"], status["skipped"], status["done"]) == ("done", 21, 3, 24)
     assert Bookmark.objects.filter(owner=user, tags__name="Comics").count() == 4
-    assert ImportJob.objects.get(pk=job.pk).content == b""
+    assert not ImportPart.objects.filter(job=job).exists()
 
 
 @pytest.mark.django_db
@@ -71,8 +72,8 @@ def test_another_users_import_job_is_a_404(alice_client, other_user):
 def test_a_job_runs_once_even_if_delivered_twice(user):
     from bookmarks.interchange.import_jobs import run_job
 
-    job = ImportJob.objects.create(
-        owner=user, content=(CONFORMANCE / "linkding-simple_valid_import_file.html").read_bytes()
+    job = start_import(
+        user, "b.html", [(CONFORMANCE / "linkding-simple_valid_import_file.html").read_bytes()], folders_as_tags=False
     )
     assert (run_job(job.pk), run_job(job.pk)) == ("done", "skipped")
     assert ImportJob.objects.get(pk=job.pk).created == 3
@@ -82,7 +83,7 @@ def test_a_job_runs_once_even_if_delivered_twice(user):
 def test_a_file_that_is_not_bookmarks_fails_with_a_message(user):
     from bookmarks.interchange.import_jobs import run_job
 
-    job = ImportJob.objects.create(owner=user, content=b'["not", "posts"')
+    job = start_import(user, "b.json", [b'["not", "posts"'], folders_as_tags=False)
     assert run_job(job.pk) == "failed"
     assert "JSON" in ImportJob.objects.get(pk=job.pk).error
 

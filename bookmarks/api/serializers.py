@@ -3,6 +3,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from bookmarks.models import Bookmark, Tag
+from bookmarks.services.tagging import max_tags, parse_tags
+from bookmarks.web.forms import tag_count_error
 
 
 class TagNamesField(serializers.ListField):
@@ -15,6 +17,12 @@ class TagNamesField(serializers.ListField):
 class BookmarkSerializer(serializers.ModelSerializer):
     tags = TagNamesField(child=serializers.CharField(max_length=64), required=False)
     display_title = serializers.CharField(read_only=True)
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        count = len(parse_tags(value))
+        if count > max_tags():
+            raise serializers.ValidationError(tag_count_error(count))
+        return value
 
     class Meta:
         model = Bookmark

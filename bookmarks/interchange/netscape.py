@@ -33,6 +33,8 @@ _CHARSET_RE = re.compile(rb"charset\s*=\s*[\"']?([a-zA-Z0-9_.:\-]+)", re.I)
 # Tags that end a title or a <DD> that was never closed.
 _STRUCTURAL = frozenset({"dt", "dd", "dl", "h3", "hr", "body", "html"})
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Text scanned at a time by parse_stream (the segment grows past it only to reach a <DT>).
+SEGMENT_CHARS = 1024 * 1024
 _TEXT_DATE_FORMATS = ("%d/%b/%Y:%H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d")
 
 
@@ -42,9 +44,9 @@ def decode(data: bytes) -> str:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding, errors="replace")
     candidates = []
-    declared = _CHARSET_RE.search(data[:4096])
+    declared = declared_charset(data[:4096])
     if declared:
-        candidates.append(declared.group(1).decode("ascii"))
+        candidates.append(declared)
     candidates.append("utf-8")
     for encoding in candidates:
         try:
@@ -54,72 +56,122 @@ def decode(data: bytes) -> str:
     return data.decode("cp1252", errors="replace")
 
 
+def declared_charset(head: bytes) -> str | None:
+    """The charset a file's first bytes name (``<META ... charset=...>``), if any."""
+    declared = _CHARSET_RE.search(head)
+    return declared.group(1).decode("ascii") if declared else None
+
+
 def parse(text: str, *, now: datetime | None = None) -> list[BookmarkEntry]:
     """Every ``<A HREF>`` bookmark in ``text``, in file order (see the module docstring)."""
-    return list(_Scanner(text, now or datetime.now(UTC)).scan())
+    return list(parse_stream([text], now=now))
+
+
+def parse_stream(
+    pieces: Iterable[str], *, now: datetime | None = None, segment_chars: int = SEGMENT_CHARS
+) -> Iterator[BookmarkEntry]:
+    """The bookmarks of a file read as pieces of text, holding about ``segment_chars`` at a time.
+
+    The text is scanned in segments cut just before a ``<DT>``, which ends
+    whatever title, folder name or description came before it; the text after
+    a segment's last tag is carried into the next. Hazard: a ``<DT>`` inside a
+    comment or a quoted attribute at a cut would be read as a tag.
+    """
+    scanner = _Scanner(now or datetime.now(UTC))
+    buffer = ""
+    started = False
+    for piece in pieces:
+        if not started:
+            piece = piece.lstrip("\ufeff")
+            started = bool(piece)
+        buffer += piece
+        if len(buffer) < segment_chars:
+            continue
+        cut = _last_cut(buffer)
+        if cut > 0:
+            yield from scanner.feed(buffer[:cut])
+            buffer = scanner.carry + buffer[cut:]
+    yield from scanner.feed(buffer, final=True)
+
+
+def _last_cut(text: str) -> int:
+    """Where the last ``<DT>`` of ``text`` starts (0: none past the start)."""
+    lowered = text.lower()
+    found = max(lowered.rfind(f"<dt{after}") for after in ">\n\r\t ")
+    return max(found, 0)
 
 
 class _Scanner:
-    def __init__(self, text: str, now: datetime):
-        self.text = text.lstrip("\ufeff")
+    """The tag scanner; its state carries from one segment to the next."""
+
+    def __init__(self, now: datetime):
         self.now = now
         self.folders: list[str | None] = []
         self.pending_folder: str | None = None
         self.last: BookmarkEntry | None = None  # the bookmark a <DD> would describe
+        self.entry: BookmarkEntry | None = None  # a bookmark whose title is being read
+        self.title_parts: list[str] = []
+        self.folder_parts: list[str] | None = None
+        self.dd_start: int | None = None  # where an open <DD>'s text starts in the segment
+        self.dd_owner: BookmarkEntry | None = None
+        self.carry = ""  # the segment's text after its last tag (or its open <DD>)
 
-    def scan(self) -> Iterator[BookmarkEntry]:
-        text = self.text
-        entry: BookmarkEntry | None = None  # a bookmark whose title is being read
-        title_parts: list[str] = []
-        folder_parts: list[str] | None = None
-        dd_start: int | None = None
-        dd_owner: BookmarkEntry | None = None
+    def feed(self, text: str, *, final: bool = False) -> Iterator[BookmarkEntry]:
         pos = 0
         for match in _TOKEN_RE.finditer(text):
             between = text[pos : match.start()]
             pos = match.end()
-            name = (match.group(2) or "").lower()
-            closing = match.group(1) == "/"
-            if dd_start is not None:
-                if name not in _STRUCTURAL or (closing and name == "dd"):
-                    continue  # markup inside a description is part of its text
-                if dd_owner is not None:
-                    dd_owner.note = html.unescape(text[dd_start : match.start()]).strip()
-                dd_start = dd_owner = None
-            if entry is not None:
-                title_parts.append(between)
-                if name == "a" and closing or name in _STRUCTURAL:
-                    entry.title = _collapse(html.unescape("".join(title_parts)))
-                    self.last = entry
-                    yield entry
-                    entry, title_parts = None, []
-                if name == "a":
-                    continue
-            elif folder_parts is not None:
-                folder_parts.append(between)
-                if name == "h3" and closing or name in _STRUCTURAL:
-                    self.pending_folder = _collapse(html.unescape("".join(folder_parts)))
-                    folder_parts = None
-                if name == "h3" and closing:
-                    continue
-            if not name:
-                continue  # a comment
-            if name == "a" and not closing:
-                attrs = _attributes(match.group(3))
-                if "href" in attrs:
-                    entry, title_parts = self._entry(attrs), []
-            elif name == "h3" and not closing:
-                folder_parts, self.pending_folder, self.last = [], None, None
-            elif name == "dd" and not closing:
-                dd_start, dd_owner, self.last = match.end(), self.last, None
-            elif name in ("dl", "dt"):
-                self._list_tag(name, closing)
-        if entry is not None:
-            title_parts.append(text[pos:])
-            entry.title = _collapse(html.unescape("".join(title_parts)))
-            yield entry
-        elif dd_start is not None and dd_owner is not None:
-            dd_owner.note = html.unescape(text[dd_start:]).strip()
+            yield from self._token(text, match, between)
+        if not final:
+            self.carry = text[pos:] if self.dd_start is None else text[self.dd_start :]
+            if self.dd_start is not None:
+                self.dd_start = 0
+        elif self.entry is not None:
+            self.title_parts.append(text[pos:])
+            self.entry.title = _collapse(html.unescape("".join(self.title_parts)))
+            yield self.entry
+        elif self.dd_start is not None and self.dd_owner is not None:
+            self.dd_owner.note = html.unescape(text[self.dd_start :]).strip()
+
+    def _token(self, text: str, match: re.Match, between: str) -> Iterator[BookmarkEntry]:
+        name = (match.group(2) or "").lower()
+        closing = match.group(1) == "/"
+        if self.dd_start is not None:
+            if name not in _STRUCTURAL or (closing and name == "dd"):
+                return  # markup inside a description is part of its text
+            if self.dd_owner is not None:
+                self.dd_owner.note = html.unescape(text[self.dd_start : match.start()]).strip()
+            self.dd_start = self.dd_owner = None
+        if self.entry is not None:
+            self.title_parts.append(between)
+            if name == "a" and closing or name in _STRUCTURAL:
+                self.entry.title = _collapse(html.unescape("".join(self.title_parts)))
+                self.last = self.entry
+                yield self.entry
+                self.entry, self.title_parts = None, []
+            if name == "a":
+                return
+        elif self.folder_parts is not None:
+            self.folder_parts.append(between)
+            if name == "h3" and closing or name in _STRUCTURAL:
+                self.pending_folder = _collapse(html.unescape("".join(self.folder_parts)))
+                self.folder_parts = None
+            if name == "h3" and closing:
+                return
+        if name:  # else a comment
+            self._open(name, closing, match)
+
+    def _open(self, name: str, closing: bool, match: re.Match) -> None:
+        if name == "a" and not closing:
+            attrs = _attributes(match.group(3))
+            if "href" in attrs:
+                self.entry, self.title_parts = self._entry(attrs), []
+        elif name == "h3" and not closing:
+            self.folder_parts, self.pending_folder, self.last = [], None, None
+        elif name == "dd" and not closing:
+            self.dd_start, self.dd_owner, self.last = match.end(), self.last, None
+        elif name in ("dl", "dt"):
+            self._list_tag(name, closing)
 
     def _list_tag(self, name: str, closing: bool) -> None:
         """``<DL>`` opens the folder just named, ``</DL>`` closes one; neither is described by a ``<DD>``."""

@@ -37,9 +37,12 @@ from bookmarks.services.saving import (
     save_url,
 )
 from bookmarks.services.tagging import (
+    TooManyTags,
     add_tags,
+    check_tag_count,
     delete_tag,
     get_or_create_tags,
+    max_tags,
     merge_tags,
     parse_tags,
     rename_tag,
@@ -79,6 +82,9 @@ __all__ = [
     "merge_tags",
     "owed_texts",
     "parse_tags",
+    "TooManyTags",
+    "check_tag_count",
+    "max_tags",
     "prepare_save",
     "queue_fetches",
     "queue_link_checks",

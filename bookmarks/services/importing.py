@@ -20,7 +20,7 @@ title show their address until edited.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,6 +35,7 @@ from bookmarks.search import sqlite_index
 from bookmarks.services import pg_copy
 from bookmarks.services.changes import mark_changed
 from bookmarks.services.saving import NOTE_MAX_LENGTH, clean_text, merge_resave
+from bookmarks.services.tagging import max_tags
 
 # Rows per transaction; also the length of the id lists in one IN (...), and
 # SQLite takes at most 32,766 parameters in a statement.
@@ -54,16 +55,28 @@ NEW_FIELDS = (
     "status",
 )
 MERGED_FIELDS = ["title", "note", "added_at", "updated_at"]
+# Reasons and warnings kept for the person (a file of a million bad lines must not fill the memory).
+KEPT_MESSAGES = 1000
 
 
 @dataclass
 class ImportResult:
     created: int = 0
     updated: int = 0
-    # (url, reason) for every entry that was not imported.
+    # Entries not imported; the first KEPT_MESSAGES of them with their reasons, as (url, reason).
+    skipped_count: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    # (url, message) for entries imported with a repair (an unreadable date).
+    # (url, message) for entries imported with a repair (an unreadable date, tags over the cap), the first ones.
     warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def skip(self, url: str, reason: str) -> None:
+        self.skipped_count += 1
+        if len(self.skipped) < KEPT_MESSAGES:
+            self.skipped.append((url[:500], reason))
+
+    def warn(self, url: str, message: str) -> None:
+        if len(self.warnings) < KEPT_MESSAGES:
+            self.warnings.append((url[:500], message))
 
 
 @dataclass
@@ -89,17 +102,24 @@ def import_bookmarks(
     folders_as_tags: bool = False,
     fetch_missing_titles: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    total: int | None = None,
 ) -> ImportResult:
     """Save many bookmarks at once, merging like ``save_url``; ``progress(done, total)`` after each batch.
 
+    ``entries`` are read as they come, ``BATCH_SIZE`` bookmarks at a time, so
+    a file parsed as it is read never sits in memory whole. ``done`` counts
+    the entries read (skipped ones too) out of ``total`` (``len(entries)`` for
+    a list). The same URL twice in one batch is merged in memory; in two
+    batches, the second merges into the first's bookmark as a re-save would.
     New bookmarks without a title are left ``pending`` for the beat sweep to
     fetch (a batch a minute) only when ``fetch_missing_titles`` is set.
     """
     now = timezone.now()
     result = ImportResult()
-    rows = list(_merge_entries(entries, folders_as_tags, now, result).values())
+    if total is None and isinstance(entries, list):
+        total = len(entries)
     if progress:
-        progress(0, len(rows))
+        progress(0, total or 0)
     if connection.vendor == "sqlite":
         # The per-owner unique index on url_hash takes inserts at random places;
         # with SQLite's default 2 MB page cache a big import spends its time
@@ -107,8 +127,8 @@ def import_bookmarks(
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -65536")
     tag_ids = _tag_ids(user)
-    for start in range(0, len(rows), BATCH_SIZE):
-        chunk = rows[start : start + BATCH_SIZE]
+    done = 0
+    for chunk, read in _batches(entries, folders_as_tags, now, result):
         for attempt in range(3):
             try:
                 created, updated = _save_chunk(user, chunk, tag_ids, now, fetch_missing_titles)
@@ -121,9 +141,11 @@ def import_bookmarks(
                 tag_ids.update(_tag_ids(user))
         result.created += created
         result.updated += updated
-        mark_changed([user.pk])
+        done += read
+        if chunk:
+            mark_changed([user.pk])
         if progress:
-            progress(start + len(chunk), len(rows))
+            progress(done, max(total or 0, done))
     return result
 
 
@@ -133,53 +155,71 @@ def _tag_ids(user: AbstractBaseUser) -> dict[str, int]:
     return {name.lower(): pk for pk, name in Tag.objects.filter(owner=user).values_list("id", "name")}
 
 
-def _merge_entries(
+def _batches(
     entries: Iterable[BookmarkEntry], folders_as_tags: bool, now: datetime, result: ImportResult
-) -> dict[str, _Row]:
+) -> Iterator[tuple[list[_Row], int]]:
+    """Rows of up to ``BATCH_SIZE`` distinct URLs, each with the number of entries read for it."""
     rows: dict[str, _Row] = {}
+    read = 0
     for entry in entries:
-        try:
-            key = normalize_url(entry.url)
-        except InvalidURL as exc:
-            result.skipped.append((entry.url, str(exc)))
+        read += 1
+        row = _row(entry, folders_as_tags, now, result)
+        if row is None:
             continue
-        names = list(entry.tags)
-        if folders_as_tags:
-            names.extend(entry.folders)
-        tags: dict[str, str] = {}
-        for raw in names:
-            name = tag_name(clean_text(raw))[:TAG_MAX_LENGTH]
-            if name:
-                tags.setdefault(name.lower(), name)
-        created = entry.created_at or now
-        row = _Row(
-            url=entry.url.strip(),
-            key=key,
-            digest=url_hash(key),
-            title=clean_text(entry.title)[:500],
-            note=clean_text(entry.note)[:NOTE_MAX_LENGTH],
-            tags=tags,
-            created_at=created,
-            added_at=max(entry.added_at or created, created),
-            modified_at=entry.modified_at,
-            is_private=entry.is_private,
-            unread=entry.unread,
-        )
-        for message in entry.warnings:
-            result.warnings.append((entry.url, message))
         known = rows.get(row.digest)
         if known is None:
             rows[row.digest] = row
         else:
             _merge_rows(known, row)
-    return rows
+        if len(rows) == BATCH_SIZE:
+            yield list(rows.values()), read
+            rows, read = {}, 0
+    if rows or read:
+        yield list(rows.values()), read
+
+
+def _row(entry: BookmarkEntry, folders_as_tags: bool, now: datetime, result: ImportResult) -> _Row | None:
+    """The entry checked and cleaned; None (and a reason in ``result``) when it cannot be imported."""
+    try:
+        key = normalize_url(entry.url)
+    except InvalidURL as exc:
+        result.skip(entry.url, str(exc))
+        return None
+    names = list(entry.tags)
+    if folders_as_tags:
+        names.extend(entry.folders)
+    tags: dict[str, str] = {}
+    for raw in names:
+        name = tag_name(clean_text(raw))[:TAG_MAX_LENGTH]
+        if name:
+            tags.setdefault(name.lower(), name)
+    if len(tags) > max_tags():
+        result.warn(entry.url, f"kept the first {max_tags()} of its {len(tags)} tags")
+        tags = dict(list(tags.items())[: max_tags()])
+    created = entry.created_at or now
+    for message in entry.warnings:
+        result.warn(entry.url, message)
+    return _Row(
+        url=entry.url.strip(),
+        key=key,
+        digest=url_hash(key),
+        title=clean_text(entry.title)[:500],
+        note=clean_text(entry.note)[:NOTE_MAX_LENGTH],
+        tags=tags,
+        created_at=created,
+        added_at=max(entry.added_at or created, created),
+        modified_at=entry.modified_at,
+        is_private=entry.is_private,
+        unread=entry.unread,
+    )
 
 
 def _merge_rows(known: _Row, row: _Row) -> None:
     """The same URL twice in one file: as if the second line re-saved the first."""
     merge_resave(known, row.title, row.note, row.added_at)
     for lower, name in row.tags.items():
-        known.tags.setdefault(lower, name)
+        if len(known.tags) < max_tags():
+            known.tags.setdefault(lower, name)
     known.created_at = min(known.created_at, row.created_at)
     if row.modified_at and (known.modified_at is None or row.modified_at > known.modified_at):
         known.modified_at = row.modified_at
@@ -283,12 +323,22 @@ def _link_tags(
     else:
         through.objects.bulk_create([through(bookmark_id=pk, tag_id=tag_id) for pk, tag_id in links])
     # Merged bookmarks may have some of their tags already: only the others are written.
-    wanted = {(pk, tag_ids[lower]) for pk, row in known for lower in row.tags}
-    if wanted:
-        had = through.objects.filter(bookmark_id__in=[pk for pk, _row in known]).values_list("bookmark_id", "tag_id")
-        missing = sorted(wanted.difference(had))
+    # and only while a bookmark holds fewer tags than the cap.
+    if any(row.tags for _pk, row in known):
+        held: dict[int, set[int]] = {}
+        for pk, tag_id in through.objects.filter(bookmark_id__in=[pk for pk, _row in known]).values_list(
+            "bookmark_id", "tag_id"
+        ):
+            held.setdefault(pk, set()).add(tag_id)
+        missing = []
+        for pk, row in known:
+            tags = held.setdefault(pk, set())
+            for tag_id in (tag_ids[lower] for lower in row.tags):
+                if tag_id not in tags and len(tags) < max_tags():
+                    tags.add(tag_id)
+                    missing.append((pk, tag_id))
         through.objects.bulk_create(
-            [through(bookmark_id=pk, tag_id=tag_id) for pk, tag_id in missing], ignore_conflicts=True
+            [through(bookmark_id=pk, tag_id=tag_id) for pk, tag_id in sorted(missing)], ignore_conflicts=True
         )
 
 

@@ -17,7 +17,7 @@ from bookmarks.models import Bookmark
 from bookmarks.normalize import clean_url, normalize_url, url_hash
 from bookmarks.services.changes import mark_changed
 from bookmarks.services.fetches import queue_fetches
-from bookmarks.services.tagging import add_tags, get_or_create_tags, parse_tags
+from bookmarks.services.tagging import add_tags, get_or_create_tags, max_tags, parse_tags
 from bookmarks.services.text import clean_text
 
 NOTE_MAX_LENGTH = 10_000
@@ -98,7 +98,8 @@ def prepare_save(
         is_private=bool(is_private),
         unread=bool(unread),
     )
-    return PreparedSave(bookmark, parse_tags(tags), is_private, unread)
+    # The callers word a refusal (web, APIs) or keep the first ones and say so (chat); this is the backstop.
+    return PreparedSave(bookmark, parse_tags(tags)[: max_tags()], is_private, unread)
 
 
 def save_prepared(saves: list[PreparedSave]) -> list[SaveResult]:
@@ -257,7 +258,7 @@ def edit_bookmark(
             bookmark.unread = unread
         bookmark.updated_at = timezone.now()
         bookmark.save()
-        bookmark.tags.set(get_or_create_tags(bookmark.owner_id, parse_tags(tags)))
+        bookmark.tags.set(get_or_create_tags(bookmark.owner_id, parse_tags(tags)[: max_tags()]))
         mark_changed([bookmark.owner_id])
     return bookmark
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -29,6 +30,26 @@ def parse_tags(raw: str | Iterable[str]) -> list[str]:
     return names
 
 
+class TooManyTags(ValueError):
+    """More tag names than one bookmark may hold (``BOOKMARK_MAX_TAGS``)."""
+
+    def __init__(self, count: int, limit: int):
+        super().__init__(f"{count} tags given; a bookmark holds at most {limit}.")
+        self.count, self.limit = count, limit
+
+
+def max_tags() -> int:
+    """The most tags one bookmark holds: the web form and the APIs refuse more, imports and chat keep the first."""
+    return settings.BOOKMARK_MAX_TAGS
+
+
+def check_tag_count(names: list[str]) -> list[str]:
+    """``names`` when a bookmark may hold them all, else ``TooManyTags`` (for forms and APIs to word)."""
+    if len(names) > max_tags():
+        raise TooManyTags(len(names), max_tags())
+    return names
+
+
 def add_tags(pairs: Iterable[tuple[Bookmark, list[str]]]) -> None:
     """Give each bookmark its tags (created where the owner has none of that name): a few queries for all."""
     pairs = list(pairs)
@@ -43,12 +64,22 @@ def add_tags(pairs: Iterable[tuple[Bookmark, list[str]]]) -> None:
         for tag in get_or_create_tags(owner_id, parse_tags(names))
     }
     through = Bookmark.tags.through
-    links = [
-        through(bookmark_id=bookmark.pk, tag_id=tags[(bookmark.owner_id, name.lower())].pk)
-        for bookmark, names in pairs
-        for name in names
-    ]
-    through.objects.bulk_create(links, ignore_conflicts=True)  # links a re-saved bookmark had already
+    # What each bookmark has already: a re-save adds tags only while the bookmark holds fewer than the cap.
+    had: dict[int, set[int]] = {}
+    for bookmark_id, tag_id in through.objects.filter(bookmark_id__in=[b.pk for b, _n in pairs]).values_list(
+        "bookmark_id", "tag_id"
+    ):
+        had.setdefault(bookmark_id, set()).add(tag_id)
+    links = []
+    for bookmark, names in pairs:
+        held = had.setdefault(bookmark.pk, set())
+        for name in names:
+            tag_id = tags[(bookmark.owner_id, name.lower())].pk
+            if tag_id in held or len(held) >= max_tags():
+                continue
+            held.add(tag_id)
+            links.append(through(bookmark_id=bookmark.pk, tag_id=tag_id))
+    through.objects.bulk_create(links, ignore_conflicts=True)  # links another request made meanwhile
 
 
 def get_or_create_tags(owner_id: int, names: list[str]) -> list[Tag]:

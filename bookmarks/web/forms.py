@@ -2,8 +2,20 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from bookmarks.normalize import InvalidURL, clean_url, with_default_scheme
+from bookmarks.services.tagging import max_tags, parse_tags
+
+
+def tag_count_error(count: int) -> str:
+    """The refusal of more tags than a bookmark holds, for the web form and the REST API."""
+    limit = max_tags()
+    return ngettext(
+        "A bookmark holds at most %(limit)d tag; %(count)d were given.",
+        "A bookmark holds at most %(limit)d tags; %(count)d were given.",
+        limit,
+    ) % {"limit": limit, "count": count}
 
 
 class BookmarkForm(forms.Form):
@@ -33,6 +45,12 @@ class BookmarkForm(forms.Form):
             return clean_url(with_default_scheme(self.cleaned_data["url"]))
         except InvalidURL as exc:
             raise forms.ValidationError(str(exc)) from None
+
+    def clean_tags(self) -> str:
+        count = len(parse_tags(self.cleaned_data["tags"]))
+        if count > max_tags():
+            raise forms.ValidationError(tag_count_error(count))
+        return self.cleaned_data["tags"]
 
 
 class IdListField(forms.TypedMultipleChoiceField):

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bookmarks import services
-from bookmarks.interchange.files import UnreadableFile, read_bookmark_file
+from bookmarks.interchange.files import BookmarkFile, UnreadableFile, file_chunks
 from bookmarks.interchange.progress import ProgressBar
 
 
@@ -31,22 +31,25 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist:
             raise CommandError(f"no user named {options['user']!r}") from None
         try:
-            entries = read_bookmark_file(options["file"].read_bytes())
+            # Read a piece at a time, twice: checked whole before anything is saved.
+            file = BookmarkFile(file_chunks(options["file"]))
+            total = file.check()
         except (OSError, UnreadableFile) as exc:
             raise CommandError(str(exc)) from None
         bar = ProgressBar("importing", self.stderr)
         result = services.import_bookmarks(
             user,
-            entries,
+            file.entries(),
             folders_as_tags=options["folders_as_tags"],
             fetch_missing_titles=options["fetch_titles"],
             progress=bar.update,
+            total=total,
         )
         for url, reason in result.skipped:
             self.stderr.write(f"skipped {url}: {reason}")
         for url, message in result.warnings:
             self.stderr.write(f"warning {url}: {message}")
         self.stdout.write(
-            f"{len(entries)} in the file: {result.created} new, {result.updated} already saved (updated), "
-            f"{len(result.skipped)} skipped"
+            f"{total} in the file: {result.created} new, {result.updated} already saved (updated), "
+            f"{result.skipped_count} skipped"
         )

@@ -5,23 +5,25 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookmarks.interchange import netscape
 from bookmarks.interchange.exporting import bookmark_entries
-from bookmarks.interchange.import_jobs import start_import
+from bookmarks.interchange.import_jobs import ImportRunning, active_import, start_import
+from bookmarks.interchange.uploads import CappedUploadHandler, declared_too_large
 from bookmarks.models import AccessToken, ImportJob
 from bookmarks.tokens import regenerate, token_for
-
-IMPORT_MAX_BYTES = 50 * 1024 * 1024
 
 
 class ImportForm(forms.Form):
@@ -40,27 +42,76 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > IMPORT_MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 50 MB."))
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(too_large_message())
         return upload
 
 
+def too_large_message() -> str:
+    return _("The file is larger than %(size)s, the most this site imports.") % {
+        "size": filesizeformat(settings.IMPORT_MAX_BYTES)
+    }
+
+
+@csrf_exempt  # the CSRF check reads the body: the view checks the size first, then the token
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
+    """The upload form. An upload over ``IMPORT_MAX_BYTES`` is refused by its declared length before
+    its body is read, or stopped by ``CappedUploadHandler`` as soon as its file passes the cap."""
+    if request.method == "POST" and declared_too_large(request, settings.IMPORT_MAX_BYTES):
+        form = ImportForm()
+        form.add_error(None, too_large_message())
+        # The body is left unread; the server closes the connection after this answer.
+        return _import_form(request, form, status=413)
+    capped = CappedUploadHandler(request, settings.IMPORT_MAX_BYTES)
+    request.upload_handlers.insert(0, capped)
+    return _import_upload(request, capped)
+
+
+@csrf_protect
+def _import_upload(request: HttpRequest, capped: CappedUploadHandler) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if capped.refused:
+        form = ImportForm()
+        form.add_error(None, too_large_message())
+        return _import_form(request, form, status=413)
+    if request.method != "POST":
+        return _import_form(request, form)
+    running = active_import(request.user)
+    if running is None and form.is_valid():
         upload = form.cleaned_data["file"]
-        job = start_import(
-            request.user,
-            upload.name,
-            upload.read(),
-            folders_as_tags=form.cleaned_data["folders_as_tags"],
-            fetch_missing_titles=form.cleaned_data["fetch_missing_titles"],
-        )
-        return redirect("bookmarks:import_job", job_id=job.pk)
-    jobs = ImportJob.objects.filter(owner=request.user).defer("content")[:10]
-    return render(request, "bookmarks/import.html", {"form": form, "jobs": jobs})
+        try:
+            job = start_import(
+                request.user,
+                upload.name,
+                upload.chunks(),
+                folders_as_tags=form.cleaned_data["folders_as_tags"],
+                fetch_missing_titles=form.cleaned_data["fetch_missing_titles"],
+            )
+        except ImportRunning as exc:
+            running = exc.job
+        else:
+            return redirect("bookmarks:import_job", job_id=job.pk)
+    if running is not None:
+        # Said by the page next to the link to its progress.
+        return _import_form(request, ImportForm(), status=409, refused_for=running)
+    return _import_form(request, form)
+
+
+def _import_form(
+    request: HttpRequest, form: ImportForm, *, status: int = 200, refused_for: ImportJob | None = None
+) -> HttpResponse:
+    jobs = list(ImportJob.objects.filter(owner=request.user)[:10])
+    running = refused_for or next((job for job in jobs if job.state in ImportJob.ACTIVE_STATES), None)
+    context = {
+        "form": form,
+        "jobs": jobs,
+        "running": running,
+        "refused": refused_for is not None,
+        "max_size": filesizeformat(settings.IMPORT_MAX_BYTES),
+    }
+    return render(request, "bookmarks/import.html", context, status=status)
 
 
 @login_required
@@ -126,7 +177,7 @@ def bookmarklet(add_url: str) -> str:
 
 
 def _owned_job(request: HttpRequest, job_id: int) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.defer("content"), pk=job_id, owner=request.user)
+    return get_object_or_404(ImportJob, pk=job_id, owner=request.user)
 
 
 def _status(job: ImportJob) -> dict:
