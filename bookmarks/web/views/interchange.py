@@ -60,10 +60,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
     """The upload form. An upload over ``IMPORT_MAX_BYTES`` is refused by its declared length before
     its body is read, or stopped by ``CappedUploadHandler`` as soon as its file passes the cap."""
     if request.method == "POST" and declared_too_large(request, settings.IMPORT_MAX_BYTES):
-        form = ImportForm()
-        form.add_error(None, too_large_message())
         # The body is left unread; the server closes the connection after this answer.
-        return _import_form(request, form, status=413)
+        return _import_form(request, ImportForm(), status=413, error=too_large_message())
     capped = CappedUploadHandler(request, settings.IMPORT_MAX_BYTES)
     request.upload_handlers.insert(0, capped)
     return _import_upload(request, capped)
@@ -73,9 +71,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 def _import_upload(request: HttpRequest, capped: CappedUploadHandler) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if capped.refused:
-        form = ImportForm()
-        form.add_error(None, too_large_message())
-        return _import_form(request, form, status=413)
+        return _import_form(request, ImportForm(), status=413, error=too_large_message())
     if request.method != "POST":
         return _import_form(request, form)
     running = active_import(request.user)
@@ -100,7 +96,12 @@ def _import_upload(request: HttpRequest, capped: CappedUploadHandler) -> HttpRes
 
 
 def _import_form(
-    request: HttpRequest, form: ImportForm, *, status: int = 200, refused_for: ImportJob | None = None
+    request: HttpRequest,
+    form: ImportForm,
+    *,
+    status: int = 200,
+    refused_for: ImportJob | None = None,
+    error: str = "",
 ) -> HttpResponse:
     jobs = list(ImportJob.objects.filter(owner=request.user)[:10])
     running = refused_for or next((job for job in jobs if job.state in ImportJob.ACTIVE_STATES), None)
@@ -109,6 +110,7 @@ def _import_form(
         "jobs": jobs,
         "running": running,
         "refused": refused_for is not None,
+        "error": error,
         "max_size": filesizeformat(settings.IMPORT_MAX_BYTES),
     }
     return render(request, "bookmarks/import.html", context, status=status)
