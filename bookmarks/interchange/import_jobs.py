@@ -62,7 +62,7 @@ def start_import(
                 folders_as_tags=folders_as_tags,
                 fetch_missing_titles=fetch_missing_titles,
             )
-            _store(job, chunks)
+            store_upload(job, chunks)
     except IntegrityError:
         running = ImportJob.objects.filter(owner=user, state__in=ImportJob.ACTIVE_STATES).first()
         if running is None:
@@ -84,7 +84,7 @@ def _end_stalled(user: AbstractBaseUser) -> None:
     ).update(state=ImportJob.State.FAILED, error="Stopped: no progress for 30 minutes.", finished_at=timezone.now())
 
 
-def _store(job: ImportJob, chunks: Iterable[bytes]) -> None:
+def store_upload(job: ImportJob, chunks: Iterable[bytes]) -> None:
     """Write the file as parts of ``PART_BYTES``, holding one part at a time."""
     buffer = bytearray()
     number = 0
