@@ -100,6 +100,12 @@ def test_the_import_bench_prints_the_import_export_and_naive_rates(backend):
         assert re.search(rf"{re.escape(label)} +{NUMBER} s", output), (label, output)
 
 
+def test_the_import_memory_bench_prints_the_peak_of_each_step_whole_and_in_pieces(backend):
+    output = run_bench("import_memory.py", "--megabytes", "0.05", "--backends", backend)
+    for step in ("web-whole", "web-parts", "worker-whole", "worker-pieces"):
+        assert re.search(rf"{step} +peak +{NUMBER} MB +grew +-?{NUMBER} MB", output), (step, output)
+
+
 def test_the_fetch_bench_fetches_every_bookmark_and_prints_the_throughput(backend):
     extra = ["--postgres"] if backend == "postgres" else []
     output = run_bench("fetch.py", "--count", "10", "--configs", "solo:1:4", "--timeout", "60", *extra)
