@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import StopUpload
 from django.db import IntegrityError, transaction
+from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 from django.utils import timezone
@@ -188,3 +189,12 @@ def test_a_file_that_is_not_json_fails_before_anything_is_saved(user):
     assert run_job(job.pk) == "failed"
     assert not Bookmark.objects.exists()
     assert "not a Pinboard export" in ImportJob.objects.get(pk=job.pk).error
+
+
+@pytest.mark.django_db
+def test_an_upload_without_the_csrf_token_is_still_refused(user):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.post(IMPORT_URL, {"file": SimpleUploadedFile("b.html", netscape_file(2))})
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
