@@ -114,6 +114,8 @@ class _Scanner:
         self.folder_parts: list[str] | None = None
         self.dd_start: int | None = None  # where an open <DD>'s text starts in the segment
         self.dd_owner: BookmarkEntry | None = None
+        # Bookmarks read whole but handed over only when no <DD> can describe them any more.
+        self.ready: list[BookmarkEntry] = []
         self.carry = ""  # the segment's text after its last tag (or its open <DD>)
 
     def feed(self, text: str, *, final: bool = False) -> Iterator[BookmarkEntry]:
@@ -121,19 +123,23 @@ class _Scanner:
         for match in _TOKEN_RE.finditer(text):
             between = text[pos : match.start()]
             pos = match.end()
-            yield from self._token(text, match, between)
+            self._token(text, match, between)
+            while self.ready and self.ready[0] is not self.last and self.ready[0] is not self.dd_owner:
+                yield self.ready.pop(0)
         if not final:
             self.carry = text[pos:] if self.dd_start is None else text[self.dd_start :]
             if self.dd_start is not None:
                 self.dd_start = 0
-        elif self.entry is not None:
+            return
+        if self.entry is not None:
             self.title_parts.append(text[pos:])
             self.entry.title = _collapse(html.unescape("".join(self.title_parts)))
-            yield self.entry
+            self.ready.append(self.entry)
         elif self.dd_start is not None and self.dd_owner is not None:
             self.dd_owner.note = html.unescape(text[self.dd_start :]).strip()
+        yield from self.ready
 
-    def _token(self, text: str, match: re.Match, between: str) -> Iterator[BookmarkEntry]:
+    def _token(self, text: str, match: re.Match, between: str) -> None:
         name = (match.group(2) or "").lower()
         closing = match.group(1) == "/"
         if self.dd_start is not None:
@@ -147,7 +153,7 @@ class _Scanner:
             if name == "a" and closing or name in _STRUCTURAL:
                 self.entry.title = _collapse(html.unescape("".join(self.title_parts)))
                 self.last = self.entry
-                yield self.entry
+                self.ready.append(self.entry)
                 self.entry, self.title_parts = None, []
             if name == "a":
                 return
