@@ -90,11 +90,11 @@ def run_step(step: str, database_url: str, file: Path) -> None:
         total = reader.check()
         result = services.import_bookmarks(user, reader.entries(), total=total)
     seconds = time.perf_counter() - t0
-    detail = ""
-    if step.startswith("worker"):
-        detail = f"  {result.created:,} bookmarks"
-        Bookmark.objects.filter(owner=user).delete()  # the next step imports into an empty collection again
+    detail = f"  {result.created:,} bookmarks" if step.startswith("worker") else ""
     print(f"  {step:14} peak {peak_mb():7.1f} MB  grew {peak_mb() - before:7.1f} MB  {seconds:6.1f} s{detail}")
+    if step.startswith("worker"):
+        # After the figures (deleting loads every row): the next step imports into an empty collection.
+        Bookmark.objects.filter(owner=user).delete()
 
 
 def prepare(database_url: str) -> None:
