@@ -204,7 +204,10 @@ def test_an_upload_without_the_csrf_token_is_still_refused(user):
 
 @pytest.mark.django_db
 def test_an_uploaded_file_keeps_each_bookmarks_description_as_its_note(user):
-    data = b'<DL><DT><A HREF="https://example.com/a">A</A>\n<DD>About a\n<DT><A HREF="https://example.com/b">B</A>\n<DD>About b\n</DL>'
+    data = (
+        b'<DL><DT><A HREF="https://example.com/a">A</A>\n<DD>About a\n'
+        b'<DT><A HREF="https://example.com/b">B</A>\n<DD>About b\n</DL>'
+    )
     job = start_import(user, "notes.html", [data], folders_as_tags=False)
     assert run_job(job.pk) == "done"
     assert dict(Bookmark.objects.values_list("url", "note")) == {
