@@ -30,7 +30,7 @@ def keep_waiting_uploads(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookmarks", "0016_page_text_pairs"),
+        ("bookmarks", "0017_list_filters"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
