@@ -12,11 +12,11 @@ import pytest
 import redis
 from django.core import mail
 
+from bookmarks.email_url import parse_email_url
 from bookmarks.models import Bookmark
 from devstack import processes as devstack_processes
 from devstack import stack as devstack
 from devstack.processes import port_answers
-from bookmarks.email_url import parse_email_url
 from imgateway.linking import link_verified
 from tests.conftest import free_port, make_user
 from tests.fixtures.celery import celery_subprocess_env, wait_for

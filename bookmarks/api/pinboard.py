@@ -170,7 +170,7 @@ def posts_add(request: HttpRequest, user) -> HttpResponse:
         return result_reply(request, "missing url")
     tags = [name for name in (tag_name(piece) for piece in params.get("tags", "").replace(",", " ").split()) if name]
     if len(services.parse_tags(tags)) > services.max_tags():
-        return _result(request, f"too many tags (a bookmark holds at most {services.max_tags()})")
+        return result_reply(request, f"too many tags (a bookmark holds at most {services.max_tags()})")
     title, note = params.get("description", ""), params.get("extended", "")
     shared, toread = _yes(params.get("shared")), _yes(params.get("toread"))
     is_private = None if shared is None else not shared
