@@ -92,6 +92,27 @@ def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Networ
     return networks
 
 
+def env_dns_servers(name: str) -> list[str]:
+    """Comma-separated DNS servers: IP addresses with an optional port (``127.0.0.1:5353``, ``[::1]:53``)."""
+    servers = []
+    for item in env_list(name):
+        host, port = item, ""
+        if item.startswith("["):
+            host, _, rest = item[1:].partition("]")
+            port = rest.removeprefix(":") if rest.startswith(":") else rest
+        elif item.count(":") == 1:
+            host, port = item.split(":")
+        try:
+            address = ipaddress.ip_address(host)
+            if port and not (port.isdigit() and 0 < int(port) < 65536):
+                raise ValueError(port)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address with an optional :port") from None
+        spelled = f"[{address}]" if address.version == 6 and port else str(address)
+        servers.append(f"{spelled}:{port}" if port else spelled)
+    return servers
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env_str(name, default).strip().lower() or default
     if value not in choices:

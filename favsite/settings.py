@@ -15,6 +15,7 @@ from bookmarks.email_url import default_from_address, parse_email_url
 from favsite.environment import (
     env_bool,
     env_choice,
+    env_dns_servers,
     env_float,
     env_int,
     env_list,
@@ -300,6 +301,8 @@ XMPP_REDIS_PREFIX = env_str("XMPP_REDIS_PREFIX", "favsite:im")
 FETCH_TIMEOUT = env_float("FETCH_TIMEOUT", 10.0, minimum=0.1)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 1024 * 1024, minimum=1024)
 FETCH_ALLOW_NETWORKS = env_networks("FETCH_ALLOW_NETWORKS")
+# DNS servers the fetcher asks (ip or ip:port, comma-separated) instead of those in /etc/resolv.conf.
+FETCH_DNS_SERVERS = env_dns_servers("FETCH_DNS_SERVERS")
 # Keeping the page's text (bookmarks.fetching.text): the body is read up to this many decompressed bytes.
 FETCH_MAX_BODY_BYTES = env_int("FETCH_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 # Imports (bookmarks.interchange): the largest bookmark file accepted, refused from its declared

@@ -17,7 +17,13 @@ from bookmarks import services
 from bookmarks.models import Bookmark
 
 # Service fixtures (page_server, celery_worker, ...): see each module's docstring.
-pytest_plugins = ["tests.fixtures.pages", "tests.fixtures.celery", "tests.fixtures.prosody", "tests.fixtures.mail"]
+pytest_plugins = [
+    "tests.fixtures.pages",
+    "tests.fixtures.dns",
+    "tests.fixtures.celery",
+    "tests.fixtures.prosody",
+    "tests.fixtures.mail",
+]
 
 _counter = itertools.count(1)
 

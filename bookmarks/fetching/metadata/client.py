@@ -9,45 +9,28 @@ never used.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import socket
 import ssl
 import time
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 import brotli
 import idna
 
+from bookmarks.fetching.metadata.errors import ConnectionFailed, FetchError, Timeout
 from bookmarks.fetching.metadata.policy import Blocked, check_address
+from bookmarks.fetching.metadata.resolver import resolve
 
 __all__ = ["ConnectionFailed", "FetchError", "Response", "Timeout", "open_url"]
 
 USER_AGENT = "Mozilla/5.0 (compatible; favsite/1.0; bookmark title fetcher)"
 MAX_HEADER_BYTES = 64 * 1024
 READ_SIZE = 64 * 1024
-# getaddrinfo() cannot be interrupted; it runs here so the deadline still holds.
-_resolver = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fetch-dns")
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~?"
-
-
-class FetchError(Exception):
-    """A fetch that did not produce a page. ``retryable`` says whether trying later may help."""
-
-    retryable = False
-
-
-class Timeout(FetchError):
-    retryable = True
-
-
-class ConnectionFailed(FetchError):
-    retryable = True
 
 
 @dataclass
@@ -193,28 +176,9 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-def _resolve(host: str, port: int, deadline: float) -> list[tuple]:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass  # a name (or an odd spelling such as 0x7f.1): the resolver decides, in a thread
-    else:  # a plain IP literal needs no lookup and no thread hand-off
-        return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
-    future = _resolver.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
-    try:
-        infos = future.result(timeout=_remaining(deadline))
-    except FutureTimeout:
-        raise Timeout("timeout: looking up the host took too long") from None
-    except (socket.gaierror, UnicodeError) as error:
-        raise ConnectionFailed(f"could not resolve {host}: {error}") from None
-    if not infos:
-        raise ConnectionFailed(f"could not resolve {host}")
-    return infos
-
-
 def _connect(host: str, port: int, deadline: float) -> socket.socket:
     """A socket connected to a vetted address of ``host``: every address it resolves to must pass."""
-    infos = _resolve(host, port, deadline)
+    infos = resolve(host, port, deadline)
     for info in infos:
         check_address(info[4][0])  # all of them, or DNS could pick a private one on a later try
     last_error: OSError | None = None
