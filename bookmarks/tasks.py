@@ -11,12 +11,14 @@ from bookmarks.mail import send_email  # noqa: F401 (the worker finds the mail t
 from bookmarks.models import Bookmark
 from bookmarks.reset_mail import send_password_reset  # noqa: F401 (likewise)
 
+from bookmarks.services import fair_share
+
 MAX_RETRIES = 3
 TEXT_RETRIES = 2
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def fetch_metadata(self, bookmark_id: int) -> str:
+def fetch_metadata(self, bookmark_id: int, deferrals: int = 0) -> str:
     """Fetch the page of a pending bookmark and record what it says.
 
     Timeouts, connection errors and 5xx are retried with growing delays (at
@@ -25,6 +27,9 @@ def fetch_metadata(self, bookmark_id: int) -> str:
     delivery does nothing. The fetcher keeps its own deadline (the threads
     pool ignores Celery's time limits). A task delivered again after its
     worker died counts the lost attempt first (``services.begin_fetch``).
+    When the owner already has ``FETCH_USER_SLOTS`` fetches running
+    (``services.fair_share``), the task is queued again for later
+    (``deferrals`` counts how often) and its thread goes to someone else.
     """
     # Loaded here, not at the top: every process that sends a task (the gateway, the web) imports this
     # module through Celery, and the fetcher's parsers are the worker's alone.
@@ -34,7 +39,12 @@ def fetch_metadata(self, bookmark_id: int) -> str:
     bookmark = services.begin_fetch(bookmark_id, redelivered=redelivered)
     if bookmark is None:
         return "skipped"
-    metadata = fetch_page_metadata(bookmark.url)
+    with fair_share.fetch_slot(bookmark.owner_id) as free:
+        if not free:
+            wait = fair_share.wait_before_retaking(deferrals)
+            services.defer_fetch(bookmark_id, deferrals=deferrals + 1, retries=self.request.retries, countdown=wait)
+            return "deferred"
+        metadata = fetch_page_metadata(bookmark.url)
     retry = metadata.retryable and self.request.retries < MAX_RETRIES
     services.record_fetch(bookmark, metadata, final=not retry)
     if retry:

@@ -3,7 +3,8 @@
 Views, forms, the importer, the APIs, Celery tasks and the chat gateway call
 these functions; none of them saves a ``Bookmark`` by itself. Each module
 here is one concern: ``saving`` (a link saved, edited, deleted), ``tagging``,
-``fetches`` (a page fetch queued, begun, recorded, swept), ``texts`` (a
+``fetches`` (a page fetch queued, begun, recorded, swept),
+``fair_share`` (each account's share of the fetch slots), ``texts`` (a
 page's readable text kept, and its sweep), ``importing`` (many bookmarks
 from a file at once) and ``changes`` (whose bookmarks changed, for the list
 page's live poll).
@@ -12,6 +13,7 @@ page's live poll).
 from bookmarks.normalize import InvalidURL
 from bookmarks.services.fetches import (
     begin_fetch,
+    defer_fetch,
     queue_fetches,
     record_fetch,
     refresh_metadata,
@@ -71,6 +73,7 @@ __all__ = [
     "begin_text",
     "claim_texts",
     "clean_text",
+    "defer_fetch",
     "delete_bookmarks",
     "delete_tag",
     "edit_bookmark",

@@ -52,6 +52,23 @@ def send_fetches(bookmark_ids: list[int]) -> None:
         log.warning("could not queue fetch_metadata for %s; the sweep will retry", bookmark_ids, exc_info=True)
 
 
+def defer_fetch(bookmark_id: int, *, deferrals: int, retries: int, countdown: float) -> bool:
+    """Queue the fetch of a bookmark again in ``countdown`` seconds: its owner had no free fetch slot.
+
+    The task carries how often it was deferred (``deferrals``, for the wait)
+    and its retry count as it was (``retries``): a deferral is no attempt. If
+    the broker refuses the message the row stays pending for the sweeps; whether it was queued.
+    """
+    try:
+        app.send_task(
+            FETCH_TASK, args=(bookmark_id,), kwargs={"deferrals": deferrals}, countdown=countdown, retries=retries
+        )
+    except Exception:  # the row stays pending; the sweeps queue it again later
+        log.warning("could not queue the deferred fetch of %s; the sweep will retry", bookmark_id, exc_info=True)
+        return False
+    return True
+
+
 def refresh_metadata(bookmark: Bookmark) -> Bookmark:
     """Fetch the page again ("refresh title"). The current title stays until a new one arrives."""
     with transaction.atomic():
