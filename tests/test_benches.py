@@ -128,3 +128,14 @@ def test_the_ingest_bench_saves_and_confirms_every_message_and_prints_the_rates(
     assert re.search(r"gateway, flat out +sent +20 +answered +20 ", output), output
     assert re.search(rf"CPU ms per URL: gateway {NUMBER} ", output), output
     assert re.search(rf"gateway memory after 20 messages: {NUMBER} MB RSS", output), output
+
+
+def test_the_stuck_lookups_bench_prints_lookup_rates_and_other_users_titles_per_second(backend):
+    extra = ["--postgres"] if backend == "postgres" else []
+    output = run_bench(
+        "stuck_lookups.py", "--stuck", "4", "--others", "5", "--timeout", "1", "--window", "0.3", *extra
+    )  # fmt: skip
+    for design in (r"pool of 8 \(replaced\)", r"resolve\(\) \(now\)"):
+        assert re.search(rf"{design} +4 +\d+ +\d+ +\d+", output), output
+    for configuration in (r"no stuck links \(baseline\) +8 +0", r"fair share off +1000 +4", r"fair share on +8 +4"):
+        assert re.search(rf"{configuration} +5/5 +0 +{NUMBER} s +{NUMBER} +\d+", output), output
