@@ -6,7 +6,9 @@ import ipaddress
 import threading
 
 import pytest
+from django.utils import translation
 
+from bookmarks.fetching import reasons
 from bookmarks.fetching.metadata import fetch_page_metadata
 
 LOOKUP_TIMEOUT = "timeout: looking up the host took too long"
@@ -103,3 +105,10 @@ def test_sixteen_lookups_that_never_answer_leave_other_lookups_free(dns_server, 
         thread.join()
     assert (result.ok, result.title) == (True, "Reached by name")
     assert still_waiting == 16
+
+
+def test_a_name_not_found_is_told_in_the_readers_language(dns_server):
+    dns_server.missing("gone.favsite.test")
+    error = fetch_page_metadata("http://gone.favsite.test/").error
+    with translation.override("zh-hans"):
+        assert reasons.describe(error) == "无法解析 gone.favsite.test：找不到这个域名"

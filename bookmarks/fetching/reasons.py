@@ -44,6 +44,7 @@ _SHAPES: list[tuple[str, str]] = [
     (r"connection closed before the response headers", gettext_noop("connection closed before the response headers")),
     (r"TLS certificate refused: (?P<detail>.*)", gettext_noop("TLS certificate refused: %(detail)s")),
     (r"TLS failed: (?P<detail>.*)", gettext_noop("TLS failed: %(detail)s")),
+    (r"could not resolve (?P<host>\S+): name not found", gettext_noop("could not resolve %(host)s: name not found")),
     (r"could not resolve (?P<host>\S+): (?P<detail>.*)", gettext_noop("could not resolve %(host)s: %(detail)s")),
     (r"could not resolve (?P<host>\S+)", gettext_noop("could not resolve %(host)s")),
     (r"could not connect to (?P<host>\S+): (?P<detail>.*)", gettext_noop("could not connect to %(host)s: %(detail)s")),
