@@ -39,9 +39,9 @@ def fetch_metadata(self, bookmark_id: int, deferrals: int = 0) -> str:
     bookmark = services.begin_fetch(bookmark_id, redelivered=redelivered)
     if bookmark is None:
         return "skipped"
-    with fair_share.fetch_slot(bookmark.owner_id) as free:
+    with fair_share.fetch_slot(bookmark.owner_id, returning=deferrals > 0) as free:
         if not free:
-            wait = fair_share.wait_before_retaking(deferrals)
+            wait = fair_share.wait_before_retaking(bookmark.owner_id)
             services.defer_fetch(bookmark_id, deferrals=deferrals + 1, retries=self.request.retries, countdown=wait)
             return "deferred"
         metadata = fetch_page_metadata(bookmark.url)

@@ -329,7 +329,7 @@ FETCH_MAX_ATTEMPTS = env_int("FETCH_MAX_ATTEMPTS", 6, minimum=1)
 # Seconds before the first retry of a timeout, connection error or 5xx; then x3, x9.
 FETCH_RETRY_DELAY = env_float("FETCH_RETRY_DELAY", 10.0, minimum=0.0)
 # A fair share of the fetch slots (bookmarks.services.fair_share): at most this many title fetches of one
-# account run at once, across all workers; the others wait FETCH_USER_WAIT seconds (doubling) and try again.
+# account run at once, across all workers; the others wait their turn (at least FETCH_USER_WAIT seconds).
 FETCH_USER_SLOTS = env_int("FETCH_USER_SLOTS", 8, minimum=1)
 FETCH_USER_WAIT = env_float("FETCH_USER_WAIT", 1.0, minimum=0.01)
 

@@ -70,11 +70,32 @@ def test_without_redis_fetches_run_without_the_cap(settings, owner):
         assert (first, second) == (True, True)
 
 
-def test_a_fetch_deferred_again_and_again_waits_longer_up_to_a_ceiling(settings):
+def test_while_the_owners_pace_is_unknown_a_fetch_over_the_share_waits_the_shortest_time(settings, owner):
     settings.FETCH_USER_WAIT = 1.0
-    ceiling = 2**fair_share.MAX_WAIT_STEPS * 1.5
-    assert fair_share.wait_before_retaking(0) <= 1.5 < 2 <= fair_share.wait_before_retaking(1)
-    assert 2**fair_share.MAX_WAIT_STEPS <= fair_share.wait_before_retaking(50) <= ceiling
+    assert 0.8 <= fair_share.wait_before_retaking(owner) <= 1.2
+
+
+def finish_a_fetch_that_took(owner: int, seconds: float) -> None:
+    with fair_share.fetch_slot(owner, now=time.time() - seconds):
+        pass
+
+
+def test_a_fetch_over_the_share_waits_for_its_place_in_the_owners_queue_at_their_pace(two_slots, owner):
+    finish_a_fetch_that_took(owner, 4.0)  # the pace: 4 s a fetch, 2 slots: one place is 2 s
+    first, second = fair_share.wait_before_retaking(owner), fair_share.wait_before_retaking(owner)
+    assert 1.6 <= first <= 2.5 and 3.2 <= second <= 4.9
+
+
+def test_a_fetch_that_comes_back_leaves_the_queue(two_slots, owner):
+    finish_a_fetch_that_took(owner, 4.0)
+    fair_share.wait_before_retaking(owner)
+    with fair_share.fetch_slot(owner, returning=True):
+        assert 1.6 <= fair_share.wait_before_retaking(owner) <= 2.5  # first in the queue again
+
+
+def test_no_fetch_waits_longer_than_the_ceiling(two_slots, owner):
+    finish_a_fetch_that_took(owner, 10_000.0)
+    assert fair_share.wait_before_retaking(owner) <= fair_share.MAX_WAIT * 1.2
 
 
 # --- through the worker ---------------------------------------------------------------------------------------
