@@ -7,10 +7,14 @@ answers still kept its pool thread for the resolver's own timeouts (about
 (``pycares``, already pinned as slixmpp's resolver) does the lookup: it reads
 ``/etc/hosts`` (``localhost`` included), ``/etc/nsswitch.conf`` and
 ``/etc/resolv.conf`` (servers, search list, ndots, timeouts) as the C library
-does, and a lookup is cancelled when the fetch's deadline comes. Each lookup
-has its own channel (c-ares' own event thread, about 0.2 ms to set up), closed
-at once when the lookup ends or its deadline passes, so nothing outlives the
-fetch and no pool can fill up.
+does, and the fetch stops waiting for it at its deadline. One channel per
+process serves every lookup on c-ares' own event thread (no thread per
+lookup, and answers are cached for their TTL); a lookup that the deadline
+cut short stays with c-ares until its own timeout (about 12 s with the
+defaults) but holds no thread of ours, so no pool can fill up. (A channel
+per lookup, closed at the deadline, ended queries exactly there, but its
+thread and sockets were torn down behind the lookups; under thousands of
+lookups a second that teardown fell behind.)
 
 ``FETCH_DNS_SERVERS`` (``ip`` or ``ip:port``, comma-separated) replaces the
 servers of ``/etc/resolv.conf``; ``/etc/hosts`` is still read first.
@@ -22,6 +26,7 @@ returns and connects to exactly one of them (``client._connect``).
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
 import threading
@@ -83,19 +88,35 @@ class _Answer:
 def _look_up(host: str, port: int, deadline: float) -> _Answer:
     answer = _Answer()
     try:
-        channel = pycares.Channel(servers=settings.FETCH_DNS_SERVERS or None)
+        _channel().getaddrinfo(host, port, type=socket.SOCK_STREAM, callback=answer)
+    except (ValueError, UnicodeError, RuntimeError):
+        raise FetchError("bad host name") from None
     except pycares.AresError as error:  # no usable resolver configuration at all
         raise ConnectionFailed(f"could not resolve {host}: {error}") from None
-    try:
-        try:
-            channel.getaddrinfo(host, port, type=socket.SOCK_STREAM, callback=answer)
-        except (ValueError, UnicodeError, RuntimeError):
-            raise FetchError("bad host name") from None
-        if not answer.done.wait(max(0.0, deadline - time.monotonic())):
-            raise Timeout(LOOKUP_TIMEOUT)
-    finally:
-        channel.close()  # cancels a lookup still under way; c-ares' thread ends with the channel
+    if not answer.done.wait(max(0.0, deadline - time.monotonic())):
+        # The query stays with c-ares until its own timeout (resolv.conf's, about 12 s with the
+        # defaults); it holds no thread of ours, and its late answer goes to an _Answer nobody reads.
+        raise Timeout(LOOKUP_TIMEOUT)
     return answer
+
+
+_channels: dict[tuple[int, tuple[str, ...]], pycares.Channel] = {}
+_channels_lock = threading.Lock()
+
+
+def _channel() -> pycares.Channel:
+    """The process's c-ares channel for the configured servers (thread-safe; one c-ares thread serves all lookups).
+
+    Keyed by process id too: a channel made before a fork has no thread in the child.
+    """
+    key = (os.getpid(), tuple(settings.FETCH_DNS_SERVERS))
+    with _channels_lock:
+        channel = _channels.get(key)
+        if channel is None:
+            for old_key in [k for k in _channels if k[0] == key[0]]:  # the servers setting changed (tests)
+                _channels.pop(old_key).close()
+            channel = _channels[key] = pycares.Channel(servers=list(key[1]) or None)
+        return channel
 
 
 def _lookup_error(host: str, code: int) -> FetchError:
