@@ -10,7 +10,6 @@ from bookmarks.interchange import import_jobs
 from bookmarks.mail import send_email  # noqa: F401 (the worker finds the mail tasks here)
 from bookmarks.models import Bookmark
 from bookmarks.reset_mail import send_password_reset  # noqa: F401 (likewise)
-
 from bookmarks.services import fair_share
 
 MAX_RETRIES = 3
