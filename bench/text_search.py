@@ -3,6 +3,13 @@
     flock /tmp/favsite-bench.lock .venv/bin/python bench/text_search.py                 # 100,000, both backends
     flock /tmp/favsite-bench.lock .venv/bin/python bench/text_search.py --count 10000 --backends sqlite
     .venv/bin/python bench/text_search.py --count 300 --words 200 --requests 3 --others 1   # a smoke run
+    ... bench/text_search.py --count 10000 --keep DIR   # seed once, measure again later on the same data
+
+With ``--keep DIR`` the databases outlive the run: SQLite in
+``DIR/text-<count>.sqlite3``, PostgreSQL as ``favsite_bench_text_keep_<count>``;
+a later run with the same ``--keep`` and ``--count`` finds the big user's
+texts there and measures without seeding again (delete the file or drop
+the database to start afresh).
 
 The collection of ``bench/web.py`` (one big user, ``--others`` users of
 1,000 bookmarks, tags, English and Chinese titles), then every bookmark of
@@ -27,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from scratchdb import backend_urls
@@ -152,27 +160,21 @@ def run_backend(database_url: str, count: int, words: int, others: int, requests
     import web
 
     web_setup(database_url)
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
 
     from bookmarks import search
     from bookmarks.models import PageText
 
     call_command("migrate", verbosity=0)
-    t0 = time.perf_counter()
-    big, _tag = web.seed(count, 5000, others, min(count, 1000))
-    print(f"  seeded {count:,} bookmarks (+{others} users of {min(count, 1000):,}) in {time.perf_counter() - t0:.0f} s")
-    before = database_bytes()
-    seconds = seed_texts(big, words)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-    added = database_bytes() - before
-    print(
-        f"  {PageText.objects.count():,} texts of ~{words:,} words in {seconds:.0f} s; "
-        f"the database grew by {added / 2**20:,.0f} MiB ({text_bytes()})",
-        flush=True,
-    )
+    big = get_user_model().objects.filter(username="big").first()
+    if big is None:
+        big = seed_all(count, words, others)
+    elif PageText.objects.filter(bookmark__owner=big).count() < big.bookmarks.count():
+        sys.exit("  the kept database was not seeded to the end (an interrupted run?): delete it and start again")
+    else:
+        print(f"  kept database: {PageText.objects.count():,} texts ({text_bytes()})", flush=True)
     client = Client()
     client.force_login(big)
     header = f"  {'case':30} {'p50 ms':>8} {'p95 ms':>8} {'db p50':>8}"
@@ -189,6 +191,45 @@ def run_backend(database_url: str, count: int, words: int, others: int, requests
                 search.search_bookmarks = real
             line += f"   {b50:9.1f} {b95:8.1f} {bdb50:8.1f}"
         print(line, flush=True)
+
+
+def seed_all(count: int, words: int, others: int):
+    """The collection and its texts; prints what they took and returns the big user."""
+    import web
+    from django.db import connection
+
+    from bookmarks.models import PageText
+
+    t0 = time.perf_counter()
+    big, _tag = web.seed(count, 5000, others, min(count, 1000))
+    print(f"  seeded {count:,} bookmarks (+{others} users of {min(count, 1000):,}) in {time.perf_counter() - t0:.0f} s")
+    before = database_bytes()
+    seconds = seed_texts(big, words)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    added = database_bytes() - before
+    print(
+        f"  {PageText.objects.count():,} texts of ~{words:,} words in {seconds:.0f} s; "
+        f"the database grew by {added / 2**20:,.0f} MiB ({text_bytes()})",
+        flush=True,
+    )
+    return big
+
+
+def kept_urls(backends: str, keep: Path, count: int) -> Iterator[tuple[str, str]]:
+    """(label, DATABASE_URL) of databases that stay after the run (``--keep``)."""
+    import psycopg
+    from scratchdb import PG_ADMIN_URL
+
+    for backend in backends.split(","):
+        if backend == "sqlite":
+            yield "SQLite (kept)", f"sqlite:///{keep.resolve() / f'text-{count}.sqlite3'}"
+        elif backend == "postgres":
+            name = f"favsite_bench_text_keep_{count}"
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
+                if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+                    admin.execute(f'CREATE DATABASE "{name}"')
+            yield "PostgreSQL (kept)", PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def web_setup(database_url: str) -> None:
@@ -228,6 +269,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain scan (slow at full size)")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the databases and reuse them (see above)")
     parser.add_argument("--child", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -235,6 +277,12 @@ def main() -> None:
         return
     sizes = ["--count", args.count, "--words", args.words, "--others", args.others, "--requests", args.requests]
     child = [sys.executable, __file__, *map(str, sizes), *(["--no-baseline"] if args.no_baseline else []), "--child"]
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        for label, url in kept_urls(args.backends, args.keep, args.count):
+            print(label, flush=True)
+            subprocess.run([*child, url], check=True)
+        return
     with tempfile.TemporaryDirectory(prefix="favsite-bench-text-") as workdir:
         for label, url in backend_urls(args.backends, Path(workdir), "favsite_bench_text"):
             print(label, flush=True)
