@@ -156,7 +156,10 @@ def plain_scan(queryset, query: str):
     return queryset
 
 
-def run_backend(database_url: str, count: int, words: int, others: int, requests: int, baseline: bool) -> None:
+def run_backend(  # noqa: PLR0913 (the command line's numbers)
+    database_url: str, count: int, words: int, others: int, requests: int, baseline: bool | None
+) -> None:
+    """Seed (or find the kept data), then measure; ``baseline`` None: seed only."""
     import web
 
     web_setup(database_url)
@@ -175,6 +178,8 @@ def run_backend(database_url: str, count: int, words: int, others: int, requests
         sys.exit("  the kept database was not seeded to the end (an interrupted run?): delete it and start again")
     else:
         print(f"  kept database: {PageText.objects.count():,} texts ({text_bytes()})", flush=True)
+    if baseline is None:
+        return
     client = Client()
     client.force_login(big)
     header = f"  {'case':30} {'p50 ms':>8} {'p95 ms':>8} {'db p50':>8}"
@@ -270,13 +275,16 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain scan (slow at full size)")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the databases and reuse them (see above)")
+    parser.add_argument("--seed-only", action="store_true", help="with --keep: seed the databases, measure later")
     parser.add_argument("--child", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run_backend(args.child, args.count, args.words, args.others, args.requests, not args.no_baseline)
+        baseline = None if args.seed_only else not args.no_baseline
+        run_backend(args.child, args.count, args.words, args.others, args.requests, baseline)
         return
     sizes = ["--count", args.count, "--words", args.words, "--others", args.others, "--requests", args.requests]
-    child = [sys.executable, __file__, *map(str, sizes), *(["--no-baseline"] if args.no_baseline else []), "--child"]
+    child = [sys.executable, __file__, *map(str, sizes), *(["--no-baseline"] if args.no_baseline else [])]
+    child += [*(["--seed-only"] if args.seed_only else []), "--child"]
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         for label, url in kept_urls(args.backends, args.keep, args.count):
