@@ -251,6 +251,24 @@ def test_a_search_page_past_the_end_shows_the_last_page(alice_client, user, capp
     assert "common word 0<" in page and 'rel="prev" href="?q=common&amp;page=3"' in page
 
 
+def test_a_search_finds_its_page_and_its_capped_count_in_one_query(alice_client, user, capped_search):
+    make_common_words(user, 5)
+    with CaptureQueriesContext(connection) as captured:
+        page = alice_client.get("/bookmarks/?q=common").content.decode()
+    assert "More than 3 bookmarks found." in page and "common word 4<" in page and "common word 3<" in page
+    assert not any("COUNT(" in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_search_within_the_cap_is_counted_exactly_on_a_later_page(alice_client, user, monkeypatch):
+    from bookmarks.web.views import pages
+
+    monkeypatch.setattr(pages, "SEARCH_COUNT_CAP", 10)
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    make_common_words(user, 5)
+    page = alice_client.get("/bookmarks/?q=common&page=2").content.decode()
+    assert "5 bookmarks found." in page and "Page 2 of 3" in page and "common word 2<" in page
+
+
 def test_a_page_past_the_end_shows_the_last_page(alice_client, user):
     for number in range(55):
         make_bookmark(user, f"https://example.com/{number}", title=f"Bookmark number {number}")

@@ -35,26 +35,30 @@ def paginate_bookmarks(
 
     ``page.paginator.capped`` is ``count_cap`` when the count stopped there
     ("more than 1,000"), else 0; the pages still go on past it.
-    Queries: the page's ids, the rows, and a count only when needed.
+    Queries: the page's ids (read on to the cap when there is one: that
+    counts too), the rows, and a count only when needed.
     """
     ids_query = bookmarks.values_list("id", flat=True)
     number = _page_number(number)
-    ids = list(ids_query[(number - 1) * per_page : number * per_page + 1])
-    if number == 1 and len(ids) <= per_page:
+    start = (number - 1) * per_page
+    ids, known = _ids_and_capped_count(ids_query, start, per_page, count_cap)
+    if known is not None:
+        total, capped = known
+    elif number == 1 and len(ids) <= per_page:
         total, capped = len(ids), False
     else:
         total, capped = _count(bookmarks, count_cap)
         if capped and ids:
             # The page exists; whether another follows, its one extra id says.
-            total = max(total, (number - 1) * per_page + len(ids))
+            total = max(total, start + len(ids))
         elif capped:
             # Past the end of a long result (a typed-in page number): only a
             # full count knows where the last page is.
             total = bookmarks.count()
-        last = max(1, -(-total // per_page))
-        if number > last:  # past the end, like Paginator.get_page: show the last page
-            number = last
-            ids = list(ids_query[(number - 1) * per_page : number * per_page])
+    last = max(1, -(-total // per_page))
+    if number > last:  # past the end, like Paginator.get_page: show the last page
+        number = last
+        ids = list(ids_query[(number - 1) * per_page : number * per_page])
     ids = ids[:per_page]
     paginator = Paginator(_Known(total), per_page)
     paginator.capped = count_cap if capped else 0
@@ -72,6 +76,24 @@ def _page_number(number: str | int | None) -> int:
         return min(MAX_PAGE, max(1, int(number or 1)))
     except (TypeError, ValueError):
         return 1
+
+
+def _ids_and_capped_count(
+    ids_query: QuerySet, start: int, per_page: int, cap: int | None
+) -> tuple[list[int], tuple[int, bool] | None]:
+    """The page's ids (and the next one's) from ``start``, and (total, capped) when the same query tells it.
+
+    Within the first ``cap`` matches one query reads on to the cap: a search
+    is evaluated once for its page and its count, not twice.
+    """
+    if cap is None or start > cap:
+        return list(ids_query[start : start + per_page + 1]), None
+    ids = list(ids_query[start : max(start + per_page, cap) + 1])
+    if not ids and start:
+        return ids, None  # past the end: where the last page is needs a count
+    seen = start + len(ids)
+    total = min(seen, cap) if seen <= cap else max(cap, start + min(len(ids), per_page + 1))
+    return ids[: per_page + 1], (total, seen > cap)
 
 
 def _count(bookmarks: QuerySet[Bookmark], cap: int | None) -> tuple[int, bool]:
