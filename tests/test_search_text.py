@@ -65,6 +65,12 @@ def test_text_search_holds_when_sqlite_walks_the_newest_first_index(library, que
     assert titles(library, query) == sorted(expected)
 
 
+@pytest.mark.parametrize(("query", "expected"), SEMANTICS)
+def test_text_search_holds_when_postgresql_checks_row_by_row(library, query, expected, monkeypatch):
+    monkeypatch.setattr(search, "WALK_SHARE", 0)
+    assert titles(library, query) == sorted(expected)
+
+
 def test_in_title_is_a_qualifier_not_a_word():
     terms = search.parse_query('in:title "in:title" -in:TITLE')
     assert [(term.text, term.qualifier, term.exclude) for term in terms] == [
