@@ -226,7 +226,8 @@ def _page_texts_with(text: str) -> QuerySet[PageText]:
     """The kept page texts holding ``text`` (ignoring case)."""
     texts = PageText.objects.all()
     if connection.vendor == "postgresql" and len(text) >= TRIGRAM:
-        return texts.filter(ILike(F("text"), _like_pattern(text)))
+        # The read's price (migration 0017) keeps the planner from scanning every text for a long phrase.
+        return texts.filter(ILike(F("text"), _like_pattern(text)), KeptTextRead(F("text")))
     if connection.vendor == "postgresql" and len(text) == TRIGRAM - 1 and not text.upper().isascii():
         return texts.filter(HasBigram(F("text"), text), text__icontains=text)
     if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
@@ -359,6 +360,13 @@ class HasBigram(Func):
     def as_sql(self, compiler, connection, **extra):  # noqa: ANN001, ANN201 (Django's signature)
         document, params = compiler.compile(self.source_expressions[0])
         return f"favsite_nonascii_bigrams({document}) @> favsite_nonascii_bigrams(%s)", [*params, self.text]
+
+
+class KeptTextRead(Func):
+    """PostgreSQL: ``favsite_kept_text_read(text)``, always true, priced like reading the text (migration 0017)."""
+
+    function = "favsite_kept_text_read"
+    output_field = BooleanField()
 
 
 class ILike(Lookup):
