@@ -132,6 +132,16 @@ def test_every_searched_word_is_marked_and_a_long_text_is_cut_around_the_match(a
     assert "…" in excerpt and len(excerpt) < 400
 
 
+@pytest.mark.parametrize(("tail", "cut"), [("", False), ("x", True)])
+def test_the_excerpt_ends_with_an_ellipsis_only_when_the_text_goes_on(alice_client, user, tail, cut):
+    from bookmarks.search.excerpts import LENGTH
+
+    bookmark = make_bookmark(user, title="Short read")
+    keep_text(bookmark, ("dovetail " + "a" * LENGTH)[:LENGTH] + tail)
+    excerpt = list_page(alice_client, "dovetail").split('<p class="excerpt">', 1)[1].split("</p>", 1)[0]
+    assert excerpt.endswith("…") is cut
+
+
 def test_a_match_in_the_title_shows_no_excerpt(alice_client, library):
     html = list_page(alice_client, "joints")
     assert JOINTS in html and 'class="excerpt"' not in html

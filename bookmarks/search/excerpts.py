@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import F, Value
-from django.db.models.functions import Greatest, Length, Lower, StrIndex, Substr
+from django.db.models.functions import Greatest, Lower, StrIndex, Substr
 
 from bookmarks.models import Bookmark, PageText
 from bookmarks.search import SEARCH_FIELDS, parse_query, searches_text
@@ -56,22 +56,27 @@ def text_excerpts(bookmarks: Iterable[Bookmark], query: str) -> dict[int, Excerp
     pattern = _highlighter(words)
     excerpts: dict[int, Excerpt] = {}
     for word, ids in wanted.items():
-        for bookmark_id, piece, start, total in _pieces(word, ids):
-            piece, cut_before, cut_after = _fit(" ".join(piece.split()), word, start > 1, start + len(piece) <= total)
+        for bookmark_id, piece, start in _pieces(word, ids):
+            more = len(piece) > LENGTH  # one character past the piece was read: the text goes on
+            piece, cut_before, cut_after = _fit(" ".join(piece[:LENGTH].split()), word, start > 1, more)
             excerpts[bookmark_id] = Excerpt(_split(piece, pattern), cut_before, cut_after)
     return excerpts
 
 
-def _pieces(word: str, ids: list[int]) -> list[tuple[int, str, int, int]]:
-    """(bookmark id, the text around ``word``'s first place, where it starts (1-based), the text's length)."""
+def _pieces(word: str, ids: list[int]) -> list[tuple[int, str, int]]:
+    """(bookmark id, the text around ``word``'s first place and one character more, where it starts (1-based)).
+
+    The extra character says whether the text goes on, without its length
+    (PostgreSQL would read and decompress the whole text once more for it).
+    """
     found = (
         PageText.objects.filter(bookmark_id__in=ids, state=PageText.State.KEPT)
         .annotate(at=StrIndex(Lower("text"), Value(word.lower())))
         .filter(at__gt=0)
         .annotate(start=Greatest(F("at") - BEFORE, Value(1)))
-        .annotate(piece=Substr("text", F("start"), LENGTH), total=Length("text"))
+        .annotate(piece=Substr("text", F("start"), LENGTH + 1))
     )
-    return list(found.values_list("bookmark_id", "piece", "start", "total"))
+    return list(found.values_list("bookmark_id", "piece", "start"))
 
 
 def _fit(piece: str, word: str, cut_before: bool, cut_after: bool) -> tuple[str, bool, bool]:
