@@ -32,7 +32,8 @@ has indexes of its own (migration 0014): an FTS5
 trigram table on SQLite, pg_trgm and the two-character index on PostgreSQL;
 on SQLite a two-character term with a non-ASCII letter (榫卯) is looked up
 in an FTS5 index of each text's pairs (``bookmarks.bigrams``, migration
-0016); other terms of one or two characters scan the texts.
+0016); other terms of one or two characters scan the texts. PostgreSQL
+checks a word in most texts row by row instead (``_walks_rows``).
 """
 
 from __future__ import annotations
