@@ -117,6 +117,7 @@ def search_bookmarks(queryset: QuerySet[Bookmark], query: str) -> QuerySet[Bookm
     """``queryset`` narrowed to the bookmarks matching ``query``."""
     terms = parse_query(query)
     in_text = not any(term.qualifier and term.text == IN_TITLE and not term.exclude for term in terms)
+    collection = queryset  # sampled for common words before any term narrows it (and costs)
     for term in terms:
         if term.qualifier and term.text != IN_TITLE:
             condition = qualifier_conditions().get(term.text) or _health_condition(term.text)
@@ -127,7 +128,7 @@ def search_bookmarks(queryset: QuerySet[Bookmark], query: str) -> QuerySet[Bookm
     for term in terms:
         if term.tag:
             condition = _tag_condition(term.text)
-        elif in_text and not term.exclude and _walks_rows(queryset, term.text):
+        elif in_text and not term.exclude and _walks_rows(collection, term.text):
             condition = _row_by_row_condition(term.text)
         else:
             condition = _text_condition(term.text, in_text)
