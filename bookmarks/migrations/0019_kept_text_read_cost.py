@@ -32,6 +32,6 @@ def drop(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("bookmarks", "0016_page_text_pairs")]
+    dependencies = [("bookmarks", "0018_import_limits")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
