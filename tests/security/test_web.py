@@ -67,6 +67,7 @@ ROUTES = {
     "bookmarks/<int:bookmark_id>/read/": "object",
     "bookmarks/<int:bookmark_id>/check/": "object",
     "bookmarks/<int:bookmark_id>/relink/": "object",
+    "bookmarks/<int:bookmark_id>/unread/": "object",
     "settings/": "session",
     "settings/time-zone/": "session",
     "settings/page-text/": "session",
