@@ -295,3 +295,30 @@ class Preferences(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language or '-'} {self.time_zone or '-'}"
+
+
+class Favicon(models.Model):
+    """The icon of one site (host), fetched by the worker (``bookmarks.services.favicons``) and served by us.
+
+    One row per host, shared by every bookmark and every user on that host.
+    ``image`` holds a small PNG we drew ourselves from the site's icon (never
+    the site's own bytes), ``digest`` its SHA-256 (the ETag, and the version
+    in the icon's URL); both are empty while the host has no usable icon.
+    ``queued_at`` is set while a fetch is owed; ``checked_at`` is when the
+    last one ended, and ``error`` what it found wrong.
+    """
+
+    host = models.CharField(max_length=300, unique=True)
+    # Where to look: first the icon the page that asked for it names (<link rel=icon>), then /favicon.ico at
+    # ``origin`` (the scheme, host and port that page came from).
+    page_icon_url = models.TextField(blank=True)
+    origin = models.TextField(blank=True)
+    image = models.BinaryField(blank=True, default=b"")
+    digest = models.CharField(max_length=64, blank=True)
+    source_url = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"icon of {self.host}{'' if self.digest else ' (none)'}"

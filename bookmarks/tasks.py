@@ -73,6 +73,26 @@ def keep_page_text(self, bookmark_id: int) -> str:
     return found.kind
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def fetch_favicon(host: str) -> str:
+    """Fetch the icon of a host whose icon is owed and keep our redrawing of it (``services.favicons``).
+
+    Queued on ``favicon`` at the lowest priority after a title fetch; not
+    retried (a host without an icon is asked again a day later, when another
+    of its pages is fetched). A host whose icon is not owed is skipped, so a
+    duplicate delivery does nothing.
+    """
+    from bookmarks.fetching.favicons import fetch_favicon as fetch  # the worker's alone (Pillow)
+    from bookmarks.services import favicons
+
+    row = favicons.begin_favicon(host)
+    if row is None:
+        return "skipped"
+    found = fetch([row.page_icon_url, f"{row.origin}/favicon.ico" if row.origin else ""])
+    favicons.record_favicon(row, found)
+    return "ok" if found.png else "none"
+
+
 @shared_task(ignore_result=True)
 def sweep_page_texts() -> dict[str, int]:
     """Beat: queue again texts lost on the way, and the texts of older bookmarks, a bounded number a minute."""

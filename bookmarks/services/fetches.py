@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from bookmarks.fetching import finished
 from bookmarks.models import Bookmark
-from bookmarks.services import texts
+from bookmarks.services import favicons, texts
 from bookmarks.services.changes import mark_changed
 from favsite.celery import app
 
@@ -133,6 +133,7 @@ def record_fetch(bookmark: Bookmark, metadata: PageMetadata, *, final: bool = Tr
         _announce([bookmark])
         mark_changed([bookmark.owner_id])
         texts.after_title_fetch(bookmark, metadata)
+        favicons.after_title_fetch(bookmark.url, metadata)
     return bool(written)
 
 

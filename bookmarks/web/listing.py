@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
@@ -25,6 +27,7 @@ from django.utils.translation import gettext
 from bookmarks.fetching.reasons import describe, is_missing_title, is_not_public
 from bookmarks.models import Bookmark, LinkHealth, PageText
 from bookmarks.search.excerpts import Excerpt, text_excerpts
+from bookmarks.services import favicons
 
 FILTER_COUNT_CAP = 100
 # An id no bookmark has, reversed once to learn where ids go in a URL.
@@ -59,16 +62,19 @@ class ListItem:
     check_url: str = ""
     relink_url: str = ""
     unread_url: str = ""
+    # The site's icon, served by us (or our default icon when the site has none yet).
+    icon_url: str = ""
 
 
 def list_items(bookmarks: Iterable[Bookmark], query: str = "") -> list[ListItem]:
     """The item of each bookmark, in the active language and time zone.
 
     One query reads all their tag names, one their texts' states and link
-    checks, and a search that looks in the text one more for the excerpts
-    (``text_excerpts``).
+    checks, one their sites' icons, and a search that looks in the text one
+    more for the excerpts (``text_excerpts``).
     """
     bookmarks = list(bookmarks)
+    icons = _icon_urls(bookmarks)
     tag_names = _tag_names([bookmark.pk for bookmark in bookmarks])
     excerpts = text_excerpts(bookmarks, query) if query else {}
     extras = _extras([bookmark.pk for bookmark in bookmarks])
@@ -107,6 +113,7 @@ def list_items(bookmarks: Iterable[Bookmark], query: str = "") -> list[ListItem]
                 check_url=f"{check[0]}{pk}{check[1]}",
                 relink_url=f"{relink[0]}{pk}{relink[1]}",
                 unread_url=f"{unread[0]}{pk}{unread[1]}",
+                icon_url=icons[pk],
             )
         )
     return items
@@ -170,6 +177,20 @@ def _failure(bookmark: Bookmark) -> str:
     if not (bookmark.title or bookmark.page_title):
         return "no_title"
     return "" if is_missing_title(bookmark.fetch_error) else "unreached"
+
+
+def _icon_urls(bookmarks: list[Bookmark]) -> dict[int, str]:
+    """Each bookmark's icon URL: its site's icon (versioned by digest) or the default icon. One query."""
+    hosts = {bookmark.pk: favicons.host_of(bookmark.final_url or bookmark.url) for bookmark in bookmarks}
+    digests = favicons.icon_digests(hosts.values())
+    default = static("img/site-icon.svg")
+    before, _, after = reverse("bookmarks:icon", args=["HOST"]).rpartition("HOST")
+    urls = {}
+    for pk, host in hosts.items():
+        digest = digests.get(host)
+        version = digest[: favicons.VERSION_LENGTH] if digest else ""
+        urls[pk] = f"{before}{quote(host, safe=':.')}{after}?v={version}" if digest else default
+    return urls
 
 
 def _extras(bookmark_ids: list[int]) -> dict[int, tuple[str, LinkHealth | None]]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookmarks.web.views import interchange, pages, reader, reading, sharing, tags
+from bookmarks.web.views import icons, interchange, pages, reader, reading, sharing, tags
 
 app_name = "bookmarks"
 
@@ -25,4 +25,5 @@ urlpatterns = [
     path("<int:bookmark_id>/check/", pages.bookmark_check, name="check"),
     path("<int:bookmark_id>/relink/", pages.bookmark_relink, name="relink"),
     path("<int:bookmark_id>/unread/", reading.bookmark_unread, name="unread"),
+    path("icons/<str:host>.png", icons.site_icon, name="icon"),
 ]

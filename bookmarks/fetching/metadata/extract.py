@@ -226,6 +226,9 @@ def _meta_values(root: etree._Element | None) -> dict[str, str]:
     return values
 
 
+_ICON_RELS = {"icon", "shortcut icon", "apple-touch-icon"}
+
+
 def _links(root: etree._Element | None) -> dict[str, str]:
     links: dict[str, str] = {}
     if root is None:
@@ -233,9 +236,16 @@ def _links(root: etree._Element | None) -> dict[str, str]:
     for element in root.iter("link"):
         rel = " ".join((element.get("rel") or "").lower().split())
         href = element.get("href")
-        if rel and href and rel not in links:
+        if rel and href and rel not in links and not (rel in _ICON_RELS and _is_svg(element, href)):
             links[rel] = href
     return links
+
+
+def _is_svg(element: etree._Element, href: str) -> bool:
+    """An SVG icon: passed over for the next one (favicons are never SVG, bookmarks.fetching.favicons)."""
+    kind = (element.get("type") or "").strip().lower()
+    path = href.strip().split("#", 1)[0].split("?", 1)[0].lower()
+    return kind.startswith("image/svg") or path.endswith((".svg", ".svgz"))
 
 
 def _base_href(root: etree._Element | None, base_url: str) -> str:
