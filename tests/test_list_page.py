@@ -286,8 +286,8 @@ def test_a_page_number_too_large_for_the_database_shows_the_last_page(alice_clie
 
 def test_a_short_search_result_needs_no_count_query(alice_client, user, django_assert_max_num_queries):
     make_bookmark(user, title="only one")
-    # Session, user, ids, rows, tags, texts and link checks, excerpts, the sidebar's tags and link filters.
-    with django_assert_max_num_queries(9) as captured:
+    # Session, user, ids, rows, tags, texts and link checks, site icons, excerpts, the sidebar's tags and link filters.
+    with django_assert_max_num_queries(10) as captured:
         alice_client.get("/bookmarks/?q=only")
     assert not any("COUNT(" in query["sql"] for query in captured.captured_queries)
 
