@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from bookmarks.models import Bookmark, Tag
+from bookmarks.models import Bookmark, Favicon, Tag
 
 
 @admin.register(Bookmark)
@@ -17,3 +17,11 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "owner"]
     search_fields = ["name", "owner__username"]
     raw_id_fields = ["owner"]
+
+
+@admin.register(Favicon)
+class FaviconAdmin(admin.ModelAdmin):
+    list_display = ["host", "digest", "checked_at", "error"]
+    search_fields = ["host"]
+    readonly_fields = ["digest", "source_url", "error", "queued_at", "checked_at"]
+    exclude = ["image"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from bookmarks.fetching.favicons import FoundIcon
@@ -215,3 +217,15 @@ def test_the_list_reads_every_icon_in_one_query(alice_client, user, django_asser
     with django_assert_max_num_queries(len(few.captured_queries)):
         sources = icon_sources(alice_client)
     assert len(sources) == 12 and DEFAULT_ICON not in sources
+
+
+def test_the_command_fetches_the_icons_of_sites_saved_before_icons_were_fetched(page_server, user):
+    page_server.route("/favicon.ico", icon_file("ICO"), headers={"Content-Type": "image/x-icon"})
+    for path in ("/a", "/b"):
+        make_bookmark(user, url=page_server.url(path), status="ok", http_status=200, final_url=page_server.url(path))
+    make_bookmark(user, url="https://never-fetched.example/", status="pending")
+    out = io.StringIO()
+    call_command("fetch_favicons", "--user", "alice", stdout=out, stderr=io.StringIO())
+    assert out.getvalue().strip() == "sites without an icon: 1; icons kept: 1; no usable icon: 0"
+    assert Favicon.objects.get(host=f"127.0.0.1:{page_server.port}").digest
+    assert page_server.requests == ["/favicon.ico"]

@@ -23,11 +23,12 @@ from urllib.parse import urlsplit
 
 import idna
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from bookmarks.models import Favicon
+from bookmarks.models import Bookmark, Favicon
 from favsite.celery import app
 
 if TYPE_CHECKING:  # the fetchers (lxml, Pillow) are the worker's alone
@@ -109,6 +110,24 @@ def claim(host: str, *, origin: str, page_icon_url: str, now: datetime | None = 
     )
     lost = Q(queued_at__lt=now - CLAIM_STALE_AFTER)
     return bool(Favicon.objects.filter(due | lost, host=host).update(queued_at=now, **place))
+
+
+def hosts_without_icons(user: AbstractBaseUser | None = None) -> dict[str, tuple[str, str]]:
+    """Hosts of fetched bookmarks (``user``'s, or everyone's) that have no icon row yet: host -> (origin, page icon).
+
+    For bookmarks saved before icons were fetched (``manage.py fetch_favicons``).
+    """
+    bookmarks = Bookmark.objects.exclude(http_status=None)
+    if user is not None:
+        bookmarks = bookmarks.filter(owner=user)
+    known = set(Favicon.objects.values_list("host", flat=True))
+    owed: dict[str, tuple[str, str]] = {}
+    for final_url, url, page_icon_url in bookmarks.values_list("final_url", "url", "favicon_url").iterator():
+        host = host_of(final_url or url)
+        if host and host not in known and host not in owed:
+            parts = urlsplit(final_url or url)
+            owed[host] = (f"{parts.scheme.lower()}://{parts.netloc}", page_icon_url)
+    return owed
 
 
 def send_favicons(hosts: Iterable[str]) -> None:
