@@ -94,6 +94,14 @@ def fetch_favicon(host: str) -> str:
 
 
 @shared_task(ignore_result=True)
+def sweep_favicons() -> int:
+    """Beat: send again the icon fetches lost on the way (``services.favicons``)."""
+    from bookmarks.services import favicons
+
+    return favicons.sweep_favicons()
+
+
+@shared_task(ignore_result=True)
 def sweep_page_texts() -> dict[str, int]:
     """Beat: queue again texts lost on the way, and the texts of older bookmarks, a bounded number a minute."""
     again, new = services.sweep_page_texts()

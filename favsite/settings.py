@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookmarks.tasks.sweep_page_texts",
         "schedule": 60.0,
     },
+    "sweep-favicons": {
+        "task": "bookmarks.tasks.sweep_favicons",
+        "schedule": 300.0,
+    },
     "sweep-link-checks": {
         "task": "bookmarks.tasks.sweep_link_checks",
         "schedule": 60.0,

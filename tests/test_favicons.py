@@ -145,6 +145,15 @@ def test_a_claim_lost_with_its_task_is_taken_again_an_hour_later():
 
 
 @pytest.mark.django_db
+def test_a_fetch_lost_on_the_way_is_sent_again_by_the_sweep_an_hour_later():
+    now = timezone.now()
+    favicons.claim("example.com", origin="https://example.com", page_icon_url="", now=now)
+    assert favicons.sweep_favicons(now=now + timedelta(minutes=30)) == 0
+    assert favicons.sweep_favicons(now=now + timedelta(hours=1, minutes=1)) == 1
+    assert Favicon.objects.get(host="example.com").queued_at == now + timedelta(hours=1, minutes=1)
+
+
+@pytest.mark.django_db
 def test_a_refresh_that_times_out_keeps_the_icon_and_one_refused_drops_it():
     now = timezone.now()
     favicons.claim("example.com", origin="https://example.com", page_icon_url="", now=now)
@@ -229,3 +238,12 @@ def test_the_command_fetches_the_icons_of_sites_saved_before_icons_were_fetched(
     assert out.getvalue().strip() == "sites without an icon: 1; icons kept: 1; no usable icon: 0"
     assert Favicon.objects.get(host=f"127.0.0.1:{page_server.port}").digest
     assert page_server.requests == ["/favicon.ico"]
+
+
+def test_every_worker_reads_the_icon_queue_and_the_beat_sweeps_it(settings):
+    from bookmarks import tasks
+
+    procfile = (settings.BASE_DIR / "Procfile").read_text().splitlines()
+    worker_line = next(line for line in procfile if line.startswith("worker:"))
+    assert "favicon" in worker_line.split("-Q ", 1)[1].split()[0].split(",")
+    assert settings.CELERY_BEAT_SCHEDULE["sweep-favicons"]["task"] == tasks.sweep_favicons.name

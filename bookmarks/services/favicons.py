@@ -8,7 +8,8 @@ commit on its own queue at the lowest priority: the title and the chat
 confirmation never wait for an icon, and a thousand bookmarks on one host
 make one fetch. A host's icon is fetched again after
 ``FAVICON_REFRESH_DAYS``; a host without a usable icon is asked again after
-a day; a claim lost with Redis or a dead worker is taken again an hour later.
+a day; a claim lost with Redis or a dead worker is sent again an hour later
+by the beat (``sweep_favicons``).
 """
 
 from __future__ import annotations
@@ -140,6 +141,17 @@ def send_favicons(hosts: Iterable[str]) -> None:
                 )
     except Exception:
         log.warning("could not queue fetch_favicon for %s; a later fetch on the host asks again", hosts, exc_info=True)
+
+
+def sweep_favicons(now: datetime | None = None, limit: int = 100) -> int:
+    """Beat: send again the icon fetches claimed over an hour ago and never recorded (lost with Redis or a worker)."""
+    now = now or timezone.now()
+    lost = Favicon.objects.filter(queued_at__lt=now - CLAIM_STALE_AFTER)
+    hosts = list(lost.order_by("queued_at").values_list("host", flat=True)[:limit])
+    if hosts:
+        Favicon.objects.filter(host__in=hosts).update(queued_at=now)
+        send_favicons(hosts)
+    return len(hosts)
 
 
 def begin_favicon(host: str) -> Favicon | None:
