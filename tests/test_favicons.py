@@ -44,6 +44,17 @@ def test_an_icon_belongs_to_a_host_with_its_port_unless_it_is_the_schemes_own(ur
     assert favicons.host_of(url) == host
 
 
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://user:secret@example.com/a", "https://example.com"),
+        ("HTTP://example.com:8080/a?b", "http://example.com:8080"),
+    ],
+)
+def test_favicon_ico_is_looked_for_at_the_pages_origin_without_its_credentials(url, origin):
+    assert favicons.origin_of(url, favicons.host_of(url)) == origin
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_fetches_the_icon_the_page_names_and_the_list_shows_it_from_our_site(
     favicon_worker, page_server, alice_client, user

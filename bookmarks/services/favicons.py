@@ -73,6 +73,11 @@ def host_of(url: str) -> str:
     return host[:HOST_MAX_LENGTH]
 
 
+def origin_of(url: str, host: str) -> str:
+    """Scheme, host and port of ``url`` (``host_of`` it), without the user name and password a link may carry."""
+    return f"{urlsplit(url).scheme.lower()}://{host}"
+
+
 def after_title_fetch(page_url: str, metadata: PageMetadata) -> bool:
     """Called by the code that records a final title fetch: owe the icon of the page's host if it is due.
 
@@ -86,8 +91,7 @@ def after_title_fetch(page_url: str, metadata: PageMetadata) -> bool:
     host = host_of(final_url)
     if not host:
         return False
-    parts = urlsplit(final_url)
-    origin = f"{parts.scheme.lower()}://{parts.netloc}"
+    origin = origin_of(final_url, host)
     if not claim(host, origin=origin, page_icon_url=metadata.favicon_url):
         return False
     transaction.on_commit(lambda: send_favicons([host]))
@@ -126,8 +130,7 @@ def hosts_without_icons(user: AbstractBaseUser | None = None) -> dict[str, tuple
     for final_url, url, page_icon_url in bookmarks.values_list("final_url", "url", "favicon_url").iterator():
         host = host_of(final_url or url)
         if host and host not in known and host not in owed:
-            parts = urlsplit(final_url or url)
-            owed[host] = (f"{parts.scheme.lower()}://{parts.netloc}", page_icon_url)
+            owed[host] = (origin_of(final_url or url, host), page_icon_url)
     return owed
 
 
