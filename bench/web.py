@@ -107,7 +107,17 @@ def seed(count: int, tags: int, others: int, other_count: int) -> tuple[object, 
                 ]
                 Through.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
                 batch = []
+    seed_icons()
     return big, f"tag{min(42, tags - 1)}"
+
+
+def seed_icons() -> None:
+    """Every other site has its icon (the list then links both kinds: ours and the default)."""
+    from bookmarks.models import Favicon
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(300)  # the list never reads the image, only the digest
+    icons = [Favicon(host=f"site{i}.example.com", image=png, digest=f"{i:064x}") for i in range(0, 997, 2)]
+    Favicon.objects.bulk_create(icons)
 
 
 def plain_icontains(queryset, query: str):
