@@ -69,6 +69,12 @@ def test_a_compressed_icon_that_inflates_past_the_cap_is_refused(page_server, se
     assert found.png == b"" and "too large (more than 4096 bytes)" in found.error
 
 
+def test_an_icon_that_never_ends_is_refused_at_the_cap(page_server, settings):
+    settings.FAVICON_MAX_BYTES = 4096
+    found = fetch_favicon([page_server.route("/favicon.ico", PNG_ICON, endless=True)])
+    assert found.png == b"" and found.error.endswith("too large (more than 4096 bytes)")
+
+
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [
