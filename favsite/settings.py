@@ -258,10 +258,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookmarks.tasks.sweep_page_texts",
         "schedule": 60.0,
     },
-    "sweep-favicons": {
-        "task": "bookmarks.tasks.sweep_favicons",
-        "schedule": 300.0,
-    },
+    "sweep-favicons": {"task": "bookmarks.tasks.sweep_favicons", "schedule": 300.0},
     "sweep-link-checks": {
         "task": "bookmarks.tasks.sweep_link_checks",
         "schedule": 60.0,
@@ -314,10 +311,8 @@ FETCH_MAX_BODY_BYTES = env_int("FETCH_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # The most tags one bookmark keeps (web form and APIs refuse more; imports and chat keep the first ones).
 BOOKMARK_MAX_TAGS = env_int("BOOKMARK_MAX_TAGS", 100, minimum=1)
-# Site icons (bookmarks.services.favicons): one per host, an icon file of at most FAVICON_MAX_BYTES,
-# fetched again after FAVICON_REFRESH_DAYS when a bookmark on that host is fetched.
-FAVICON_MAX_BYTES = env_int("FAVICON_MAX_BYTES", 100 * 1024, minimum=1024)
-FAVICON_REFRESH_DAYS = env_int("FAVICON_REFRESH_DAYS", 30, minimum=1)
+FAVICON_MAX_BYTES = env_int("FAVICON_MAX_BYTES", 100 * 1024, minimum=1024)  # site icons: bookmarks.services.favicons
+FAVICON_REFRESH_DAYS = env_int("FAVICON_REFRESH_DAYS", 30, minimum=1)  # days; then a fetch on the host asks again
 # Link health (bookmarks.services.health): every link checked again every LINK_CHECK_DAYS (0: never),
 # at most LINK_CHECK_PER_MINUTE a minute; two failures LINK_CHECK_CONFIRM_HOURS apart make it broken.
 LINK_CHECK_DAYS = env_int("LINK_CHECK_DAYS", 30, minimum=0)
