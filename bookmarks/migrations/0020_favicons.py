@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookmarks', '0016_page_text_pairs'),
+        ('bookmarks', '0019_kept_text_read_cost'),
     ]
 
     operations = [
