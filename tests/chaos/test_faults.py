@@ -108,12 +108,14 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
     received: dict[str, list[str]] = {person.jid: [] for person in people}
     faults: list[str] = []
 
-    def send_batch(name: str, hang: float = 0.0, receipt: bool = False) -> set[str]:
+    def send_batch(name: str, hang: float = 0.0, receipt: bool = False, slow: int = PER_BATCH) -> set[str]:
+        """Each person sends PER_BATCH links; the first ``slow`` of each person's pages answer after ``hang`` s."""
         ids = set()
         for index in range(PER_BATCH):
             for person in people:
                 title = f"{name} {index} for {person.user}"
-                url = page_server.route(f"/{name}/{person.user}/{index}", body=f"<title>{title}</title>", hang=hang)
+                delay = hang if index < slow else 0.0
+                url = page_server.route(f"/{name}/{person.user}/{index}", body=f"<title>{title}</title>", hang=delay)
                 ids.add(person.send(gateway.jid, url, receipt=receipt))
                 sent[url] = (person.jid, title)
         return ids
@@ -155,7 +157,7 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
         # and confirmations are gone. People keep sending meanwhile: those links are saved with
         # no broker to queue their fetches on.
         before = set(sent)
-        send_batch("two", hang=2.0)
+        send_batch("two", hang=2.0, slow=1)  # one slow page each: fetches under way when Redis goes
         two = sorted(set(sent) - before)
         paths = {urlsplit(url).path for url in two}
         wait_for(lambda: paths & set(page_server.requests), bool, timeout=30 * SLACK)  # fetches under way
