@@ -173,10 +173,19 @@ def test_a_fresh_save_whose_task_was_lost_is_fetched_within_a_minute(page_server
         assert finished(bookmark).page_title == "Lost before the broker"
 
 
-def test_a_fresh_save_is_queued_again_only_once():
+def test_a_save_queued_again_waits_as_long_again_before_the_next_time():
     saved_seconds_ago(45)
-    assert services.requeue_unsent() == 1
-    assert services.requeue_unsent() == 0  # touched: from now on the sweep's, after FETCH_STALE_AFTER
+    now = timezone.now()
+    assert services.requeue_unsent(now) == 1
+    assert services.requeue_unsent(now) == 0  # touched: its new task has 45 s before it is doubted
+    assert services.requeue_unsent(now + timedelta(seconds=40)) == 0
+    assert services.requeue_unsent(now + timedelta(seconds=50)) == 1  # that task was lost too (Redis wiped)
+
+
+def test_a_save_already_tried_is_left_to_its_retries_and_the_sweep():
+    bookmark = saved_seconds_ago(45)
+    Bookmark.objects.filter(pk=bookmark.pk).update(fetch_attempts=1)
+    assert services.requeue_unsent() == 0
 
 
 def test_a_save_younger_than_fetch_requeue_after_is_left_to_its_task():

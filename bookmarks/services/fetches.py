@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import Case, DurationField, ExpressionWrapper, F, QuerySet, Value, When
 from django.utils import timezone
 
 from bookmarks.fetching import finished
@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 # By name: the task module imports these services, so they cannot import it.
 FETCH_TASK = "bookmarks.tasks.fetch_metadata"
 ERROR_MAX_LENGTH = 500
-# A bookmark whose ``updated_at`` is within this of its ``created_at`` was not touched since it was saved.
-UNTOUCHED = timedelta(seconds=5)
 
 
 def queue_fetches(bookmark_ids: list[int]) -> None:
@@ -169,21 +167,33 @@ def requeue_unsent(now: datetime | None = None, batch: int = 1000) -> int:
 
     A task is published after the commit that saved its bookmark; if the
     broker was down then, or the process (a gateway, a web worker) died in
-    between, the bookmark stays pending with no task. Bookmarks saved from
-    chat, the web or the API that are still pending ``FETCH_REQUEUE_AFTER``
-    seconds after they were saved, and untouched since (``updated_at`` as
-    when saved), are queued again, once: the touch marks them. If the first
-    task was only waiting behind others, the second finds the fetch done and
-    does nothing. Imports are left to ``sweep_stale_fetches``: thousands of
-    untitled links queue behind each other by design. Returns how many.
+    between, or Redis lost its queue, the bookmark stays pending with no task.
+    Bookmarks saved from chat, the web or the API that are still pending,
+    never tried (``fetch_attempts`` 0), ``FETCH_REQUEUE_AFTER`` seconds after
+    they were saved or last queued here are queued again, and touched. Each
+    time the wait doubles: a row queued again at age A waits A more seconds
+    before the next time (20, 40, 80, ... s), so a task lost twice (queued
+    again, then Redis wiped) is recovered in seconds too, while a long backlog
+    gets a few duplicates at most, each a fetch that finds the work done.
+    From ``FETCH_STALE_AFTER`` on, ``sweep_stale_fetches`` takes over. If a
+    first task was only waiting behind others, the second finds the fetch
+    done and does nothing. Imports are left to ``sweep_stale_fetches``:
+    thousands of untitled links queue behind each other by design. Returns how many.
     """
     now = now or timezone.now()
-    fresh = Bookmark.objects.filter(
-        status=Bookmark.Status.PENDING,
-        created_at__lt=now - timedelta(seconds=settings.FETCH_REQUEUE_AFTER),
-        created_at__gte=now - timedelta(seconds=settings.FETCH_STALE_AFTER),
-        updated_at__lt=F("created_at") + UNTOUCHED,
-    ).exclude(source=Bookmark.Source.IMPORT)
+    age_when_touched = ExpressionWrapper(F("updated_at") - F("created_at"), output_field=DurationField())
+    waited_since = ExpressionWrapper(Value(now) - F("updated_at"), output_field=DurationField())
+    fresh = (
+        Bookmark.objects.filter(
+            status=Bookmark.Status.PENDING,
+            fetch_attempts=0,
+            created_at__gte=now - timedelta(seconds=settings.FETCH_STALE_AFTER),
+            updated_at__lt=now - timedelta(seconds=settings.FETCH_REQUEUE_AFTER),
+        )
+        .exclude(source=Bookmark.Source.IMPORT)
+        .alias(age_when_touched=age_when_touched, waited_since=waited_since)
+        .filter(age_when_touched__lt=F("waited_since"))
+    )
     queued = [pk for pk in fresh.order_by("created_at", "id").values_list("id", flat=True)[:batch]]
     if queued:
         fresh.filter(pk__in=queued).update(updated_at=now)

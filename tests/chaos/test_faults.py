@@ -137,7 +137,11 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
         """What each of ``urls`` still waits for: its title, its confirmation, or nothing (left out)."""
         rows = {row.url: row for row in Bookmark.objects.filter(url__in=urls)}
         counts = confirmations(urls)
-        waiting = {url: "its title" for url in urls if url not in rows or rows[url].page_title != sent[url][1]}
+        waiting = {url: "its title" for url in urls if url not in rows}
+        for url, row in rows.items():
+            if row.page_title != sent[url][1]:
+                touched = (row.updated_at - row.created_at).total_seconds()
+                waiting[url] = f"its title ({row.status}, {row.fetch_attempts} tries, touched at +{touched:.0f} s)"
         waiting.update({url: "its confirmation" for url in urls if url not in waiting and not counts[url]})
         return waiting
 
