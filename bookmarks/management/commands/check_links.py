@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from bookmarks.interchange.progress import ProgressBar
+from bookmarks.management.users import named_user
 from bookmarks.services import health
 
 
@@ -23,11 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from bookmarks.fetching.health import check_link  # the fetcher: loaded only when needed
 
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"no user named {options['user']!r}")
+        user = named_user(options["user"])
         bookmarks = list(health.due_links(user, every=options["all"]))
         health.claim([bookmark.pk for bookmark in bookmarks], timezone.now())
         bar = ProgressBar("checking links", self.stderr)

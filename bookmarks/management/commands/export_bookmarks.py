@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from bookmarks.interchange import netscape
 from bookmarks.interchange.exporting import bookmark_entries
 from bookmarks.interchange.progress import ProgressBar
+from bookmarks.management.users import named_user
 from bookmarks.models import Bookmark
 
 
@@ -21,10 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     def handle(self, *args, **options) -> None:
-        try:
-            user = get_user_model().objects.get(username=options["user"])
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"no user named {options['user']!r}") from None
+        user = named_user(options["user"])
         total = Bookmark.objects.filter(owner=user).count()
         bar = ProgressBar("exporting", self.stderr)
         out = open(options["output"], "w", encoding="utf-8") if options["output"] else None  # noqa: SIM115

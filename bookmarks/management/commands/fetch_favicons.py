@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from bookmarks.interchange.progress import ProgressBar
+from bookmarks.management.users import named_user
 from bookmarks.services import favicons
 
 
@@ -21,11 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from bookmarks.fetching.favicons import fetch_favicon  # Pillow: loaded only when needed
 
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"no user named {options['user']!r}")
+        user = named_user(options["user"])
         owed = favicons.hosts_without_icons(user)
         bar = ProgressBar("fetching site icons", self.stderr)
         found = 0

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bookmarks import services
 from bookmarks.interchange.files import BookmarkFile, UnreadableFile, file_chunks
 from bookmarks.interchange.progress import ProgressBar
+from bookmarks.management.users import named_user
 
 
 class Command(BaseCommand):
@@ -26,10 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        try:
-            user = get_user_model().objects.get(username=options["user"])
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"no user named {options['user']!r}") from None
+        user = named_user(options["user"])
         try:
             # Read a piece at a time, twice: checked whole before anything is saved.
             file = BookmarkFile(file_chunks(options["file"]))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from bookmarks import services
 from bookmarks.interchange.progress import ProgressBar
+from bookmarks.management.users import named_user
 
 
 class Command(BaseCommand):
@@ -25,11 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from bookmarks.fetching.text import fetch_page_text  # trafilatura: loaded only when needed
 
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"no user named {options['user']!r}")
+        user = named_user(options["user"])
         ids = list(services.owed_texts(user, every=options["all"]).values_list("id", flat=True))
         if options["limit"] > 0:
             ids = ids[: options["limit"]]
