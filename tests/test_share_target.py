@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 from html.parser import HTMLParser
@@ -140,6 +141,25 @@ def test_a_logged_out_share_comes_back_to_the_filled_form_after_login(client, us
     back = client.post(login_form.action or to_login.url, login_form.fields, follow=True)
     form = read_form(back.content.decode())
     assert (form.fields["url"], form.fields["title"]) == ("https://example.com/later", "Later")
+
+
+def test_a_logged_out_share_comes_back_to_the_filled_form_after_signing_up(client):
+    to_login = share(client, title="Later", url="https://example.com/later")
+    login_page = client.get(to_login.url).content.decode()
+    signup_url = html.unescape(re.search(r'<a href="(/accounts/signup/[^"]*)"', login_page).group(1))
+    signup_form = read_form(client.get(signup_url).content.decode())
+    signup_form.fields.update(username="newcomer", password1="a-long-passphrase-42", password2="a-long-passphrase-42")
+    back = client.post(signup_form.action or signup_url, signup_form.fields, follow=True)
+    form = read_form(back.content.decode())
+    assert (form.fields["url"], form.fields["title"]) == ("https://example.com/later", "Later")
+
+
+def test_signing_up_does_not_send_a_share_elsewhere(client):
+    answer = client.post(
+        "/accounts/signup/?next=https://evil.example/",
+        {"username": "newcomer", "password1": "a-long-passphrase-42", "password2": "a-long-passphrase-42"},
+    )
+    assert answer.status_code == 302 and answer.url == "/bookmarks/add/"
 
 
 def test_the_login_does_not_send_a_share_elsewhere(client, user):

@@ -7,6 +7,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import i18n
@@ -23,13 +24,17 @@ TIME_ZONE_COOKIE_AGE = 365 * 24 * 3600
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    """A new account, logged in at once; then where ``next`` pointed (a page of ours, e.g. a shared link's
+    form) or the add page."""
+    follow = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect("bookmarks:list")
+        return redirect(follow or "bookmarks:list")
     form = SignupForm(request.POST or None)
+    context = {"form": form, "next": follow}
     address = login_limit.client_address(request)
     if request.method == "POST" and not login_limit.signup_allowed(address):
         form.add_error(None, _("Too many accounts were made from your address. Try again in an hour."))
-        return render(request, "accounts/signup.html", {"form": form}, status=429)
+        return render(request, "accounts/signup.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login_limit.record_signup(address)
@@ -37,8 +42,15 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, _("Welcome to favsite, %(name)s! Add your first bookmark below.") % {"name": user.username}
         )
-        return redirect("bookmarks:add")
-    return render(request, "accounts/signup.html", {"form": form})
+        return redirect(follow or "bookmarks:add")
+    return render(request, "accounts/signup.html", context)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The ``next`` the request carries when it points into this site, else ""."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
+    return target if safe else ""
 
 
 @login_required
