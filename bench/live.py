@@ -41,7 +41,16 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
+    from django.test.utils import override_settings
+
+    # As bench/web.py: no collectstatic here, so static URLs (the default site icon) come unhashed.
     warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ).enable()
 
 
 def polls_per_second(client, params: dict[str, str], seconds: float, before_each=None) -> float:
