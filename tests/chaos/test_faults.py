@@ -185,8 +185,8 @@ def test_every_link_sent_is_kept_once_with_its_title_through_crashes_and_restart
         send_batch("three")
         wait_for(saved_count, lambda n: n == len(sent), timeout=30 * SLACK)
         for person in people:
+            person.disconnect()  # first: a confirmation arriving meanwhile is still counted below
             received[person.jid] += person.bodies()
-            person.disconnect()
         gateway.expect_reconnect()
         prosody.restart()
         faults.append("Prosody restart")
