@@ -1,11 +1,12 @@
 """One JSON object per log line, for log collectors (LOG_FORMAT=json); runserver's lines without live polls;
-secret tokens left out of request lines."""
+Celery's without the beat's routine tasks; secret tokens left out of request lines."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else was passed with ``extra=``.
@@ -42,6 +43,17 @@ class QuietPolls(logging.Filter):
         request_line = record.args[0] if isinstance(record.args, tuple) and record.args else ""
         polled = f" {self.POLL_PATH}" in str(request_line)
         return not (polled and getattr(record, "status_code", 500) < 400)
+
+
+class QuietSweeps(logging.Filter):
+    """Leaves out Celery's lines for the beat's routine tasks (some run every 10 s); their failures still show."""
+
+    def __init__(self, task_names: Iterable[str]) -> None:
+        super().__init__()
+        self.task_names = tuple(task_names)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or not any(name in record.getMessage() for name in self.task_names)
 
 
 class RedactTokens(logging.Filter):

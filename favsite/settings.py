@@ -248,8 +248,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookmarks.tasks.sweep_stale_fetches",
         "schedule": env_float("FETCH_SWEEP_INTERVAL", 60.0, minimum=1.0),
     },
-    # Both run every 10 s so that, after a broker outage, a save's title and its
-    # confirmation come within about 30 s of the broker coming back.
+    # Both every 10 s: after a broker outage, titles and confirmations come within about 30 s.
     "requeue-unsent-fetches": {
         "task": "bookmarks.tasks.requeue_unsent_fetches",
         "schedule": 10.0,
@@ -323,10 +322,8 @@ TEXT_SWEEP_PER_MINUTE = env_int("TEXT_SWEEP_PER_MINUTE", 30, minimum=0)
 # A pending bookmark untouched this long is queued again by the beat sweep,
 # until it has been tried FETCH_MAX_ATTEMPTS times; then it is marked failed.
 FETCH_STALE_AFTER = env_float("FETCH_STALE_AFTER", 600.0, minimum=1.0)
-# A save from chat, the web or the API still pending (and untouched) this long
-# after it was saved is queued once more: its task may never have reached the
-# broker (it was down, or the saving process died right after the commit).
-# Longer than FETCH_TIMEOUT, so a first attempt under way is not doubled.
+# A save from chat, the web or the API still pending and never tried this long after it was saved (or queued
+# again) is queued again, each time waiting twice as long; longer than FETCH_TIMEOUT, so no attempt is doubled.
 FETCH_REQUEUE_AFTER = env_float("FETCH_REQUEUE_AFTER", 20.0, minimum=1.0)
 FETCH_MAX_ATTEMPTS = env_int("FETCH_MAX_ATTEMPTS", 6, minimum=1)
 # Seconds before the first retry of a timeout, connection error or 5xx; then x3, x9.

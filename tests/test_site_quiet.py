@@ -42,3 +42,34 @@ def test_a_failing_live_poll_is_still_logged():
 
 def test_other_requests_are_still_logged():
     assert server_line_shown("GET /bookmarks/ HTTP/1.1", 200)
+
+
+def celery_line_shown(message: str, level: int = logging.INFO) -> bool:
+    """Whether a worker's or beat's log handler, set up as Celery sets it up, passes this line."""
+    from celery import signals
+
+    logger = logging.getLogger("test.celery-setup")
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
+    try:
+        signals.after_setup_logger.send(
+            sender=None, logger=logger, loglevel=level, logfile=None, format="", colorize=False
+        )
+        record = logger.makeRecord("celery.app.trace", level, __file__, 0, message, (), None)
+        return handler.filter(record)
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_make_runs_terminal_leaves_out_the_beats_routine_tasks():
+    assert not celery_line_shown("Task bookmarks.tasks.requeue_unsent_fetches[5bcd] succeeded in 0.002s: 0")
+    assert not celery_line_shown(
+        "Scheduler: Sending due task resend-confirmations (imgateway.tasks.resend_confirmations)"
+    )
+
+
+def test_a_fetch_and_a_failing_routine_task_are_still_logged():
+    assert celery_line_shown("Task bookmarks.tasks.fetch_metadata[5bcd] succeeded in 0.2s: 'ok'")
+    assert celery_line_shown(
+        "Task bookmarks.tasks.requeue_unsent_fetches[5bcd] raised: OperationalError", logging.ERROR
+    )
