@@ -59,6 +59,7 @@ def test_without_a_marker_the_poll_asks_the_database(alice_client, user):
 
 
 def test_another_users_change_leaves_this_users_poll_idle(alice_client, user, other_user):
+    make_bookmark(user, title="Alice's, saved before the page was opened")  # her marker: that save
     first, _sql = poll(alice_client, timezone.now().isoformat())
     make_bookmark(other_user, title="Not alice's")
     answer, sql = poll(alice_client, first["since"])

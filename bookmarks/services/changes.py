@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import redis
+from django.conf import settings
 from django.db import transaction
 
 from favsite.redis import redis_client
@@ -36,7 +37,8 @@ MARKER_SECONDS = 24 * 3600
 
 
 def marker_key(user_id: int) -> str:
-    return f"favsite:bookmarks-changed:{user_id}"
+    """Under Celery's key prefix (``CELERY_KEY_PREFIX``): sites or test runs sharing one Redis keep apart."""
+    return f"{settings.TASK_KEY_PREFIX}favsite:bookmarks-changed:{user_id}"
 
 
 def mark_changed(owner_ids: Iterable[int]) -> None:
