@@ -72,6 +72,21 @@ def page(browser, live_server):
         context.close()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser, live_server, request):
+    """A phone-sized page in the language of the test's parameter (``indirect`` ``phone``)."""
+    context = browser.new_context(base_url=live_server.url, locale="en-US", timezone_id="UTC", viewport=PHONE)
+    context.set_default_timeout(15_000)
+    context.add_cookies([{"name": "django_language", "value": request.param, "url": live_server.url}])
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 def screenshot(page, name: str) -> None:
     """Save a screenshot to $FAVSITE_SCREENSHOTS/<name>.png when asked (for the README)."""
     if SCREENSHOTS:

@@ -10,11 +10,10 @@ from playwright.sync_api import expect
 
 from bookmarks.models import Bookmark
 from tests.conftest import make_bookmark, make_user
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import PHONE, log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHONE = {"width": 390, "height": 844}
 LANGUAGES = {"en": "en", "zh-hans": "zh-hans"}
 
 

@@ -8,27 +8,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import make_user
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import PHONE, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHONE = {"width": 390, "height": 844}
 NEW_PASSWORD = "a-brand-new-passphrase-31"
 WORDS = {
     "en": {"forgot": "Forgot password?", "send": "Send the link", "set": "Set the password", "log in": "Log in"},
     "zh-hans": {"forgot": "忘记密码？", "send": "发送链接", "set": "保存新密码", "log in": "登录"},
 }
-
-
-@pytest.fixture
-def phone(browser, live_server, request):
-    context = browser.new_context(base_url=live_server.url, locale="en-US", timezone_id="UTC", viewport=PHONE)
-    context.set_default_timeout(15_000)
-    context.add_cookies([{"name": "django_language", "value": request.param, "url": live_server.url}])
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def fits_the_phone(page) -> bool:

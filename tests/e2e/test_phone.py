@@ -6,23 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import make_bookmark, make_user
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import PHONE, log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def phone(browser, live_server, request):
-    """A phone-sized page in the language of the test's parameter."""
-    context = browser.new_context(base_url=live_server.url, locale="en-US", timezone_id="UTC", viewport=PHONE)
-    context.set_default_timeout(15_000)
-    context.add_cookies([{"name": "django_language", "value": request.param, "url": live_server.url}])
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("phone", ["en", "zh-hans"], indirect=True)

@@ -15,22 +15,13 @@ from tests.fixtures.icons import icon_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHONE = {"width": 390, "height": 844}
-
 
 @pytest.fixture
-def phone(browser, live_server, request):
-    """A phone-sized page in the language of the test's parameter; ``phone.asked`` lists every URL it requested."""
-    context = browser.new_context(base_url=live_server.url, locale="en-US", timezone_id="UTC", viewport=PHONE)
-    context.set_default_timeout(15_000)
-    context.add_cookies([{"name": "django_language", "value": request.param, "url": live_server.url}])
-    page = context.new_page()
-    page.asked = []
-    page.on("request", lambda asked: page.asked.append(asked.url))
-    try:
-        yield page
-    finally:
-        context.close()
+def phone(phone):
+    """The phone page of ``tests/e2e/conftest.py``; ``phone.asked`` lists every URL it requested."""
+    phone.asked = []
+    phone.on("request", lambda asked: phone.asked.append(asked.url))
+    return phone
 
 
 def keep_icon(host: str) -> None:
