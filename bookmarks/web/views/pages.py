@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -19,7 +18,6 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from slixmpp import JID
 
 from bookmarks import services
 from bookmarks.fetching.reasons import describe as describe_fetch_error
@@ -87,11 +85,8 @@ def _list_params(query: str, tag_name: str, filters: ListFilters) -> list[tuple[
 
 
 def _empty_hints(request: HttpRequest) -> dict[str, object]:
-    """What the empty list says about saving from chat: the bot's address, and whether a chat address is linked."""
-    return {
-        "bot_jid": JID(settings.XMPP_JID).bare if settings.XMPP_JID else "",
-        "chat_linked": request.user.linked_jids.exists(),
-    }
+    """What the empty list says about saving from chat besides the bot's address (``imgateway.context``)."""
+    return {"chat_linked": request.user.linked_jids.exists()}
 
 
 @login_required
