@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bookmarks.models import Bookmark, Favicon
-from favsite.celery import app
+from bookmarks.services.publish import publish
 
 if TYPE_CHECKING:  # the fetchers (lxml, Pillow) are the worker's alone
     from bookmarks.fetching.favicons import FoundIcon
@@ -136,14 +136,8 @@ def hosts_without_icons(user: AbstractBaseUser | None = None) -> dict[str, tuple
 
 def send_favicons(hosts: Iterable[str]) -> None:
     """Publish one icon task per host at the lowest priority; after a failure the claim expires and is taken again."""
-    try:
-        with app.producer_or_acquire() as producer:
-            for host in hosts:
-                app.send_task(
-                    FAVICON_TASK, args=(host,), queue=FAVICON_QUEUE, priority=FAVICON_PRIORITY, producer=producer
-                )
-    except Exception:
-        log.warning("could not queue fetch_favicon for %s; a later fetch on the host asks again", hosts, exc_info=True)
+    args = [(host,) for host in hosts]
+    publish(FAVICON_TASK, args, queue=FAVICON_QUEUE, priority=FAVICON_PRIORITY, then="a later fetch asks again")
 
 
 def sweep_favicons(now: datetime | None = None, limit: int = 100) -> int:

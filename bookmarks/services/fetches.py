@@ -21,6 +21,7 @@ from bookmarks.fetching import finished
 from bookmarks.models import Bookmark
 from bookmarks.services import favicons, texts
 from bookmarks.services.changes import mark_changed
+from bookmarks.services.publish import publish
 from favsite.celery import app
 
 if TYPE_CHECKING:  # the fetcher (lxml, charset_normalizer) is the worker's alone
@@ -41,13 +42,8 @@ def queue_fetches(bookmark_ids: list[int]) -> None:
 
 
 def send_fetches(bookmark_ids: list[int]) -> None:
-    """Publish one fetch task per bookmark through one producer; a failure leaves them to the sweep."""
-    try:
-        with app.producer_or_acquire() as producer:
-            for bookmark_id in bookmark_ids:
-                app.send_task(FETCH_TASK, args=(bookmark_id,), producer=producer)
-    except Exception:  # the rows stay pending; the beat sweep queues them again later
-        log.warning("could not queue fetch_metadata for %s; the sweep will retry", bookmark_ids, exc_info=True)
+    """Publish one fetch task per bookmark; a failure leaves them pending, to the sweeps."""
+    publish(FETCH_TASK, [(pk,) for pk in bookmark_ids], then="the sweep will retry")
 
 
 def defer_fetch(bookmark_id: int, *, deferrals: int, retries: int, countdown: float) -> bool:

@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from bookmarks.models import Bookmark, PageText, Preferences, pairs_for
-from favsite.celery import app
+from bookmarks.services.publish import publish
 
 if TYPE_CHECKING:  # the fetcher (trafilatura, lxml) is the worker's alone
     from bookmarks.fetching.metadata import PageMetadata
@@ -93,14 +93,8 @@ def queue_texts(bookmark_ids: list[int]) -> None:
 
 def send_texts(bookmark_ids: Iterable[int]) -> None:
     """Publish one text task per bookmark at the lowest priority; a failure leaves them to the sweep."""
-    try:
-        with app.producer_or_acquire() as producer:
-            for bookmark_id in bookmark_ids:
-                app.send_task(
-                    TEXT_TASK, args=(bookmark_id,), queue=TEXT_QUEUE, priority=TEXT_PRIORITY, producer=producer
-                )
-    except Exception:  # the rows stay pending; the beat sweep queues them again later
-        log.warning("could not queue keep_page_text for %s; the sweep will retry", bookmark_ids, exc_info=True)
+    args = [(pk,) for pk in bookmark_ids]
+    publish(TEXT_TASK, args, queue=TEXT_QUEUE, priority=TEXT_PRIORITY, then="the sweep will retry")
 
 
 def begin_text(bookmark_id: int) -> Bookmark | None:
